@@ -1,0 +1,88 @@
+// Resolver: answers lookups (DESIGN.md §4.1, §4.2) from the local index, signs each mapping with
+// this DP's active key through a bounded assertion cache, and (issue 4) merges peer answers.
+// Thread-safe: lookups may run concurrently from any number of threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "resolver/clock.hpp"
+#include "resolver/identifier.hpp"
+#include "resolver/keyring.hpp"
+#include "resolver/mapping.hpp"
+#include "resolver/status.hpp"
+#include "resolver/store.hpp"
+
+namespace resolver {
+
+struct ResolverOptions {
+  std::int64_t assertion_ttl_s = 86400;       // DESIGN §9 assertion_ttl_s
+  std::size_t assertion_cache_entries = 100000;  // bound of the signed-assertion cache
+};
+
+struct LookupQuery {
+  std::string input;                    // as the caller sent it
+  std::string region;                   // ISO 3166 alpha-2, or empty
+  std::optional<std::string> provider;  // keep only this provider's mappings
+  bool federate = true;                 // ask peers too (issue 4)
+};
+
+enum class LookupStatus { found, not_found, opted_out };
+std::string_view lookup_status_name(LookupStatus s);
+
+struct ServedMapping {
+  Mapping mapping;
+  std::string source;     // "local" or the peer DP's domain
+  std::string assertion;  // JWS compact serialization
+};
+
+struct PeerReport {
+  std::string domain;
+  std::string status;  // ok, timeout, error, bad_signature, skipped
+  std::int64_t ms = 0;
+};
+
+struct LookupResult {
+  Identifier identifier;
+  LookupStatus status = LookupStatus::not_found;
+  std::vector<ServedMapping> mappings;
+  bool complete = true;
+  std::vector<PeerReport> peers;
+};
+
+// The JSON object of DESIGN §4.1.
+nlohmann::json to_json(const LookupResult& r);
+// {"query": input, "error": {"code", "message"}}, the failed entry of a batch (§4.2).
+nlohmann::json batch_error_json(const std::string& input, const Status& s);
+
+class Resolver {
+ public:
+  // `store`, `keyring` and `clock` must outlive the resolver. REQUIRES: keyring loaded.
+  Resolver(Store& store, Keyring& keyring, const Clock& clock, ResolverOptions options = {});
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+  ~Resolver();
+
+  // One identifier. invalid_identifier when it does not parse; unavailable/internal when the
+  // index cannot be read or signing fails. not_found and opted_out are results, not errors.
+  Result<LookupResult> lookup(const LookupQuery& query);
+
+  // Many identifiers with one store round trip; one entry per input in input order. An entry is
+  // invalid_identifier for a bad input. The whole call fails (unavailable/internal) only when
+  // the index cannot be read.
+  Result<std::vector<Result<LookupResult>>> lookup_batch(const std::vector<std::string>& inputs,
+                                                        const std::string& region,
+                                                        const std::optional<std::string>& provider,
+                                                        bool federate);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace resolver

@@ -1,0 +1,131 @@
+// Store: the index of mappings, opt-outs, peers, tokens and signing keys (DESIGN.md §6.1).
+// Shaped so that SQLite (SqliteStore) and later PostgreSQL can implement it. Implementations are
+// thread-safe: any method may be called from any thread; an ImportSession belongs to one thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "resolver/mapping.hpp"
+#include "resolver/status.hpp"
+
+namespace resolver {
+
+enum class Role { anonymous, client, peer, admin };
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+struct Peer {
+  std::string domain;      // the peer DP's issuer domain
+  std::string url;         // base URL, e.g. "https://dp2.example"
+  std::string public_key;  // pinned Ed25519 public key, base64url of the raw 32 bytes
+  std::string token;       // bearer token this DP presents to the peer; empty for none
+  bool enabled = true;
+  UnixTime created_at = 0;
+};
+
+struct TokenInfo {
+  std::string id;  // public identifier, e.g. "tok_3f9a1c2b"; safe to show and log
+  std::string name;
+  Role role = Role::client;
+  UnixTime created_at = 0;
+  std::optional<UnixTime> revoked_at;
+};
+
+struct SigningKey {
+  std::string kid;          // RFC 7638 thumbprint, base64url
+  std::string private_key;  // raw 32-byte Ed25519 seed
+  std::string public_key;   // raw 32 bytes
+  UnixTime created_at = 0;
+  bool active = false;      // the one key new assertions are signed with
+};
+
+struct Stats {
+  std::int64_t identifiers = 0;  // distinct identifiers with at least one mapping
+  std::int64_t mappings = 0;
+  std::int64_t optouts = 0;
+  std::int64_t peers = 0;
+  std::int64_t tokens = 0;  // not revoked
+};
+
+// What import did with one record.
+enum class Upsert { inserted, updated };
+
+// One all-or-nothing import. Destroying it without commit() rolls back.
+class ImportSession {
+ public:
+  ImportSession() = default;
+  ImportSession(const ImportSession&) = delete;
+  ImportSession& operator=(const ImportSession&) = delete;
+  virtual ~ImportSession() = default;
+  // Inserts the mapping, or updates the one with the same identifier, provider and user.
+  // REQUIRES: m.identifier canonical. The store sets revision and keeps m.updated_at.
+  virtual Result<Upsert> put_mapping(const Mapping& m) = 0;
+  // Records an opt-out for `identifier` and removes its mappings. Returns mappings removed.
+  virtual Result<int> put_optout(const std::string& identifier, UnixTime now) = 0;
+  // Makes every put visible at once. On failure nothing of the session is kept.
+  virtual Status commit() = 0;
+};
+
+// One exported record: a mapping, or an opt-out (then only identifier is meaningful).
+struct ExportRecord {
+  bool optout = false;
+  Mapping mapping;
+};
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // The index's issuer domain; failed_precondition if the index was never initialised.
+  virtual Result<std::string> issuer() = 0;
+  // Records the issuer; already_exists when one is set.
+  virtual Status set_issuer(const std::string& domain) = 0;
+
+  // For each canonical identifier, in input order, from one statement: its opt-out or its
+  // mappings not expired at `now` (ordered by provider, user). unavailable if the index cannot be read.
+  virtual Result<std::vector<LocalAnswer>> lookup(std::span<const std::string> identifiers,
+                                                  UnixTime now) = 0;
+
+  virtual Result<std::unique_ptr<ImportSession>> begin_import() = 0;
+  // Admin writes, one transaction each.
+  virtual Result<int> upsert_mappings(const std::vector<Mapping>& mappings) = 0;  // count
+  // Removes the identifier's mappings (only those at `provider` when given); returns how many.
+  virtual Result<int> remove_mappings(const std::string& identifier,
+                                      const std::optional<std::string>& provider) = 0;
+  // Records the opt-out and removes the mappings; returns mappings removed.
+  virtual Result<int> add_optout(const std::string& identifier, UnixTime now) = 0;
+  // Lifts an opt-out; returns false when there was none.
+  virtual Result<bool> remove_optout(const std::string& identifier) = 0;
+  // Calls `sink` for every mapping (expired ones too) and every opt-out; stops at the first
+  // non-ok status the sink returns and returns it.
+  virtual Status export_all(const std::function<Status(const ExportRecord&)>& sink) = 0;
+
+  virtual Status add_peer(const Peer& peer) = 0;  // already_exists for a known domain
+  virtual Result<std::vector<Peer>> list_peers() = 0;
+  virtual Status remove_peer(const std::string& domain) = 0;  // not_found when unknown
+
+  // Stores a token by the SHA-256 of its secret. already_exists when the id is taken.
+  virtual Status add_token(const TokenInfo& info, const std::string& secret_hash) = 0;
+  virtual Result<std::vector<TokenInfo>> list_tokens() = 0;
+  virtual Status revoke_token(const std::string& id, UnixTime now) = 0;  // not_found when unknown
+  // The live (not revoked) token whose secret hashes to `secret_hash`; not_found otherwise.
+  virtual Result<TokenInfo> find_token(const std::string& secret_hash) = 0;
+
+  // Adds a key; when key.active, it becomes the only active key in the same transaction.
+  virtual Status add_signing_key(const SigningKey& key) = 0;
+  virtual Result<std::vector<SigningKey>> signing_keys() = 0;  // oldest first
+
+  virtual Result<Stats> stats() = 0;
+  // OK while the index answers a trivial read.
+  virtual Status check() = 0;
+};
+
+}  // namespace resolver
