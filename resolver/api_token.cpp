@@ -1,0 +1,65 @@
+// API tokens: the secret is random, the store keeps only its SHA-256, lookups compare in constant time.
+#include "resolver/api_token.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "resolver/base64url.hpp"
+
+namespace resolver {
+namespace {
+
+Result<std::string> random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+    return Status(Code::internal, "the system's random number generator failed");
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string hash_token_secret(std::string_view secret) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+Result<NewToken> create_token(Store& store, Role role, const std::string& name, UnixTime now) {
+  auto id_bytes = random_bytes(6);
+  if (!id_bytes) return id_bytes.status();
+  auto secret_bytes = random_bytes(32);
+  if (!secret_bytes) return secret_bytes.status();
+  NewToken t;
+  t.info.id = "tok_" + hex(*id_bytes);
+  t.info.name = name;
+  t.info.role = role;
+  t.info.created_at = now;
+  // The id inside the secret lets an operator tell which token leaked; the random part is the secret.
+  t.secret = "mimi_" + t.info.id.substr(4) + "_" + base64url_encode(*secret_bytes);
+  if (Status s = store.add_token(t.info, hash_token_secret(t.secret)); !s.ok()) return s;
+  return t;
+}
+
+Result<TokenInfo> authenticate_token(Store& store, std::string_view secret) {
+  const std::string hash = hash_token_secret(secret);
+  auto found = store.find_token(hash);
+  if (!found) {
+    if (found.status().code() == Code::not_found)
+      return Status(Code::unauthorized, "the bearer token is not valid; create one with 'discoveryctl token create'");
+    return found.status();
+  }
+  return *found;
+}
+
+}  // namespace resolver
