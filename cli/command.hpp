@@ -1,0 +1,50 @@
+// The table of discoveryctl commands and what a command's handler gets. Used by cli.cpp only
+// and by the files that implement the commands.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "cli/args.hpp"
+#include "cli/cli.hpp"
+#include "resolver/clock.hpp"
+#include "resolver/sqlite_store.hpp"
+
+namespace cli {
+
+struct Context {
+  std::string db;  // --db or DISCOVERY_DB
+  Io io;
+  resolver::SystemClock clock;
+  bool usage_failure = false;  // set by usage(): the run exits 2, not 1
+
+  // A usage error: the command line is wrong, not the data.
+  resolver::Status usage(const std::string& message) {
+    usage_failure = true;
+    return resolver::Status(resolver::Code::invalid_request, message);
+  }
+  // Opens the existing index (or creates it for init).
+  resolver::Result<std::unique_ptr<resolver::SqliteStore>> open(
+      resolver::OpenMode mode = resolver::OpenMode::must_exist) const {
+    return resolver::SqliteStore::open(db, mode);
+  }
+};
+
+struct Command {
+  const char* name;        // "import", "peer add"
+  const char* synopsis;    // "import FILE [--format jsonl|csv] [--region CC] [--skip-invalid]"
+  const char* summary;     // one line
+  std::set<std::string> with_value;
+  std::set<std::string> boolean;
+  std::size_t min_positional = 0;
+  std::size_t max_positional = 0;
+  std::function<resolver::Status(const Args&, Context&)> run;
+};
+
+// Registered by index_commands.cpp and admin_commands.cpp.
+std::vector<Command> index_commands();
+std::vector<Command> admin_commands();
+
+}  // namespace cli

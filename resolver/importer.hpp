@@ -1,0 +1,54 @@
+// Bulk import (DESIGN.md §6.2): JSON Lines or CSV from a stream into the index as one transaction.
+// Records are parsed and canonicalised on worker threads while the calling thread writes, in file
+// order, to one ImportSession. One import at a time per call; the function is reentrant.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "resolver/mapping.hpp"
+#include "resolver/status.hpp"
+#include "resolver/store.hpp"
+
+namespace resolver {
+
+enum class ImportFormat { jsonl, csv };
+
+struct ImportProgress {
+  std::size_t lines = 0;  // lines read so far
+  std::size_t bytes = 0;  // bytes read so far
+};
+
+struct ImportOptions {
+  ImportFormat format = ImportFormat::jsonl;
+  std::string region;         // default region for national phone numbers
+  bool skip_invalid = false;  // skip and list bad rows instead of aborting
+  unsigned threads = 0;       // parser threads; 0 = the number of cores
+  UnixTime now = 0;           // updated_at of records that carry none
+  std::function<void(const ImportProgress&)> on_progress;  // called about every 16k lines
+};
+
+struct RowError {
+  std::size_t line = 0;  // 1-based line in the input
+  Status status;         // what is wrong, without the identifier
+};
+
+struct ImportReport {
+  std::size_t lines = 0;     // lines read, blank ones included
+  std::size_t inserted = 0;  // new mappings
+  std::size_t updated = 0;   // mappings that existed (same identifier, provider, user)
+  std::size_t optouts = 0;   // opt-out records
+  std::size_t skipped = 0;   // bad rows skipped under skip_invalid
+  std::vector<RowError> errors;  // the skipped rows, or the row that aborted the import
+  double seconds = 0;
+};
+
+// Imports everything from `in`. On success the whole input is committed. On a bad row without
+// skip_invalid, or a store failure, nothing is committed: the result is the failure (its message
+// begins "line N: ..." for a bad row) and report->errors names the row.
+Status import_stream(Store& store, std::istream& in, const ImportOptions& options, ImportReport* report);
+
+}  // namespace resolver

@@ -1,0 +1,135 @@
+// Resolver: canonicalise, read the local index, filter, sign through the assertion cache.
+#include "resolver/resolver.hpp"
+
+#include "resolver/assertion.hpp"
+#include "resolver/assertion_cache.hpp"
+
+namespace resolver {
+
+std::string_view lookup_status_name(LookupStatus s) {
+  switch (s) {
+    case LookupStatus::found: return "found";
+    case LookupStatus::not_found: return "not_found";
+    case LookupStatus::opted_out: return "opted_out";
+  }
+  return "not_found";
+}
+
+class Resolver::Impl {
+ public:
+  Impl(Store& store, Keyring& keyring, const Clock& clock, ResolverOptions options)
+      : store_(store), keyring_(keyring), clock_(clock), options_(options),
+        cache_(options.assertion_cache_entries) {}
+
+  Result<std::vector<Result<LookupResult>>> batch(const std::vector<std::string>& inputs,
+                                                  const std::string& region,
+                                                  const std::optional<std::string>& provider) {
+    std::vector<Result<Identifier>> parsed;
+    parsed.reserve(inputs.size());
+    std::vector<std::string> canonical;
+    for (const auto& in : inputs) {
+      parsed.push_back(parse_identifier(in, region));
+      if (parsed.back()) canonical.push_back(parsed.back()->canonical);
+    }
+    const UnixTime now = clock_.now();
+    auto answers = store_.lookup(canonical, now);
+    if (!answers) return answers.status();
+    auto keys = keyring_.snapshot();
+    if (!keys || !keys->active)
+      return Status(Code::failed_precondition, "this discovery provider has no signing key; run 'discoveryctl key rotate'");
+    std::vector<Result<LookupResult>> out;
+    out.reserve(inputs.size());
+    std::size_t next = 0;
+    for (auto& p : parsed) {
+      if (!p) {
+        out.push_back(p.status());
+        continue;
+      }
+      auto r = answer(std::move(*p), std::move((*answers)[next++]), provider, *keys, now);
+      if (!r) return r.status();  // signing failed: an internal fault, not this identifier's
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+
+ private:
+  Result<LookupResult> answer(Identifier id, LocalAnswer local, const std::optional<std::string>& provider,
+                              const KeyringSnapshot& keys, UnixTime now) {
+    LookupResult r;
+    r.identifier = std::move(id);
+    if (local.opted_out) {
+      r.status = LookupStatus::opted_out;
+      return r;
+    }
+    for (auto& m : local.mappings) {
+      if (provider && m.provider != *provider) continue;
+      auto jws = sign(m, keys, now);
+      if (!jws) return jws.status();
+      r.mappings.push_back({std::move(m), "local", std::move(*jws)});
+    }
+    r.status = r.mappings.empty() ? LookupStatus::not_found : LookupStatus::found;
+    return r;
+  }
+
+  // Reuses a cached assertion while it has at least half its lifetime left (DESIGN §4.4).
+  Result<std::string> sign(const Mapping& m, const KeyringSnapshot& keys, UnixTime now) {
+    const std::string key = AssertionCache::key_for(m, keys.active_kid);
+    if (auto hit = cache_.get(key)) {
+      const UnixTime half_life = (hit->exp - hit->iat) / 2;
+      if (now < hit->exp && now - hit->iat <= half_life) return hit->jws;
+    }
+    AssertionClaims claims = claims_for(m, keys.issuer, now, options_.assertion_ttl_s);
+    auto jws = sign_assertion(*keys.active, keys.active_kid, claims);
+    if (!jws) return jws.status();
+    cache_.put(key, {*jws, claims.iat, claims.exp});
+    return jws;
+  }
+
+  Store& store_;
+  Keyring& keyring_;
+  const Clock& clock_;
+  const ResolverOptions options_;
+  AssertionCache cache_;
+};
+
+Resolver::Resolver(Store& store, Keyring& keyring, const Clock& clock, ResolverOptions options)
+    : impl_(std::make_unique<Impl>(store, keyring, clock, options)) {}
+Resolver::~Resolver() = default;
+
+Result<LookupResult> Resolver::lookup(const LookupQuery& query) {
+  auto r = impl_->batch({query.input}, query.region, query.provider);
+  if (!r) return r.status();
+  return std::move(r->front());
+}
+
+Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
+    const std::vector<std::string>& inputs, const std::string& region,
+    const std::optional<std::string>& provider, bool federate) {
+  return impl_->batch(inputs, region, provider);
+}
+
+nlohmann::json to_json(const LookupResult& r) {
+  nlohmann::json mappings = nlohmann::json::array();
+  for (const auto& s : r.mappings) {
+    const Mapping& m = s.mapping;
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& k : m.keys) keys.push_back({{"kind", k.kind}, {"id", k.id}, {"key", k.key}});
+    nlohmann::json j = {{"provider", m.provider}, {"user", m.user}, {"tags", m.tags},
+                        {"keys", std::move(keys)}, {"updated_at", format_rfc3339(m.updated_at)}};
+    j["expires_at"] = m.expires_at ? nlohmann::json(format_rfc3339(*m.expires_at)) : nlohmann::json();
+    j["source"] = s.source;
+    j["assertion"] = s.assertion;
+    mappings.push_back(std::move(j));
+  }
+  nlohmann::json peers = nlohmann::json::array();
+  for (const auto& p : r.peers) peers.push_back({{"domain", p.domain}, {"status", p.status}, {"ms", p.ms}});
+  return {{"identifier", r.identifier.canonical}, {"type", type_name(r.identifier.type)},
+          {"status", lookup_status_name(r.status)}, {"mappings", std::move(mappings)},
+          {"complete", r.complete}, {"peers", std::move(peers)}};
+}
+
+nlohmann::json batch_error_json(const std::string& input, const Status& s) {
+  return {{"query", input}, {"error", {{"code", code_name(s.code())}, {"message", s.message()}}}};
+}
+
+}  // namespace resolver

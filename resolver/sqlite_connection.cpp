@@ -1,0 +1,131 @@
+// SQLite handles and statements, and the single place SQLite codes become our codes.
+#include "resolver/sqlite_connection.hpp"
+
+#include <string>
+
+namespace resolver {
+
+Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
+  const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const std::string prefix = std::string(what) + " failed: ";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status(Code::unavailable, prefix + "the index is locked by another writer; try again");
+    case SQLITE_CANTOPEN:
+      return Status(Code::unavailable, prefix + "the index file cannot be opened (" + detail + ")");
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return Status(Code::unavailable, prefix + "the file is not a valid index (" + detail + ")");
+    case SQLITE_FULL:
+      return Status(Code::unavailable, prefix + "the disk is full");
+    case SQLITE_IOERR:
+      return Status(Code::unavailable, prefix + "an I/O error occurred (" + detail + ")");
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return Status(Code::unavailable, prefix + "the index is read-only (" + detail + ")");
+    case SQLITE_CONSTRAINT:
+      return Status(Code::already_exists, prefix + "a record with the same key already exists");
+    default:
+      // SQL text never reaches a message (STYLE.md); the library's sentence names the cause.
+      return Status(Code::internal, prefix + detail);
+  }
+}
+
+Statement::~Statement() {
+  if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Statement& Statement::bind(int i, std::string_view text) {
+  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int i, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::optional<std::int64_t> v) {
+  if (v) sqlite3_bind_int64(stmt_, i, *v);
+  else sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Result<bool> Statement::step(std::string_view what) {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_status(db_, rc, what);
+}
+
+Result<int> Statement::run(std::string_view what) {
+  for (;;) {
+    auto r = step(what);
+    if (!r) return r.status();
+    if (!*r) return sqlite3_changes(db_);
+  }
+}
+
+std::string_view Statement::text(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  if (!p) return {};
+  return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+std::optional<std::int64_t> Statement::optional_integer(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return sqlite3_column_int64(stmt_, col);
+}
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = sqlite_status(db, rc, "opening the index");
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<SqliteConnection> c(new SqliteConnection(db));
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  // WAL: readers never block the writer and the writer never blocks readers (DESIGN §6.1).
+  // synchronous=NORMAL is durable across application crashes in WAL mode.
+  Status s = c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                     "opening the index");
+  if (!s.ok()) return s;
+  return c;
+}
+
+SqliteConnection::~SqliteConnection() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Result<Statement> SqliteConnection::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return sqlite_status(db_, rc, "preparing a statement");
+    it = cache_.emplace(sql, stmt).first;
+  }
+  return Statement(db_, it->second);
+}
+
+Status SqliteConnection::exec(const std::string& sql, std::string_view what) {
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_status(db_, rc, what);
+  return Status::Ok();
+}
+
+}  // namespace resolver

@@ -1,0 +1,296 @@
+// SqliteStore: lookups, imports, admin writes and export of mappings and opt-outs.
+#include <nlohmann/json.hpp>
+
+#include "resolver/sqlite_store.hpp"
+#include "resolver/sqlite_store_internal.hpp"
+
+namespace resolver {
+namespace {
+
+constexpr const char* kNextRevision =
+    "INSERT INTO meta (key, value) VALUES ('revision', '1') ON CONFLICT (key) DO UPDATE"
+    " SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)";
+constexpr const char* kUpdateMapping =
+    "UPDATE mappings SET tags = ?4, keys = ?5, updated_at = ?6, expires_at = ?7, revision = ?8"
+    " WHERE identifier = ?1 AND provider = ?2 AND user = ?3";
+constexpr const char* kInsertMapping =
+    "INSERT INTO mappings (identifier, provider, user, tags, keys, updated_at, expires_at, revision)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* kInsertOptout =
+    "INSERT INTO optouts (identifier, created_at) VALUES (?1, ?2) ON CONFLICT (identifier) DO NOTHING";
+constexpr const char* kDeleteMappings = "DELETE FROM mappings WHERE identifier = ?1";
+constexpr const char* kDeleteProviderMappings =
+    "DELETE FROM mappings WHERE identifier = ?1 AND provider = ?2";
+// One statement answers a whole batch, in input order (DESIGN §6.1).
+constexpr const char* kLookup =
+    "SELECT q.key, o.identifier IS NOT NULL, m.provider, m.user, m.tags, m.keys, m.updated_at,"
+    " m.expires_at, m.revision"
+    " FROM json_each(?1) AS q"
+    " LEFT JOIN optouts AS o ON o.identifier = q.value"
+    " LEFT JOIN mappings AS m ON o.identifier IS NULL AND m.identifier = q.value"
+    "   AND (m.expires_at IS NULL OR m.expires_at > ?2)"
+    " ORDER BY q.key, m.provider, m.user";
+
+Result<Upsert> put(SqliteConnection& c, const Mapping& m, std::int64_t revision) {
+  const std::string tags = tags_json(m.tags);
+  const std::string keys = keys_json(m.keys);
+  auto update = c.prepare(kUpdateMapping);
+  if (!update) return update.status();
+  update->bind(1, m.identifier).bind(2, m.provider).bind(3, m.user).bind(4, tags).bind(5, keys);
+  update->bind(6, m.updated_at).bind(7, m.expires_at).bind(8, revision);
+  auto changed = update->run("updating a mapping");
+  if (!changed) return changed.status();
+  if (*changed > 0) return Upsert::updated;
+  auto insert = c.prepare(kInsertMapping);
+  if (!insert) return insert.status();
+  insert->bind(1, m.identifier).bind(2, m.provider).bind(3, m.user).bind(4, tags).bind(5, keys);
+  insert->bind(6, m.updated_at).bind(7, m.expires_at).bind(8, revision);
+  auto inserted = insert->run("inserting a mapping");
+  if (!inserted) return inserted.status();
+  return Upsert::inserted;
+}
+
+Result<int> delete_mappings(SqliteConnection& c, const std::string& identifier,
+                            const std::optional<std::string>& provider) {
+  auto st = c.prepare(provider ? kDeleteProviderMappings : kDeleteMappings);
+  if (!st) return st.status();
+  st->bind(1, identifier);
+  if (provider) st->bind(2, *provider);
+  return st->run("removing mappings");
+}
+
+Result<int> optout(SqliteConnection& c, const std::string& identifier, UnixTime now) {
+  auto st = c.prepare(kInsertOptout);
+  if (!st) return st.status();
+  auto r = st->bind(1, identifier).bind(2, now).run("recording an opt-out");
+  if (!r) return r.status();
+  return delete_mappings(c, identifier, std::nullopt);
+}
+
+class SqliteImportSession final : public ImportSession {
+ public:
+  SqliteImportSession(SqliteStore::Lease lease, std::int64_t revision)
+      : lease_(std::move(lease)), revision_(revision) {}
+  ~SqliteImportSession() override {
+    if (!done_) rollback_write(*lease_);
+  }
+  Result<Upsert> put_mapping(const Mapping& m) override { return put(*lease_, m, revision_); }
+  Result<int> put_optout(const std::string& identifier, UnixTime now) override {
+    return optout(*lease_, identifier, now);
+  }
+  Status commit() override {
+    done_ = true;
+    return commit_write(*lease_);
+  }
+
+ private:
+  SqliteStore::Lease lease_;
+  const std::int64_t revision_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::int64_t> begin_write(SqliteConnection& c) {
+  if (Status s = c.exec("BEGIN IMMEDIATE", "starting a write"); !s.ok()) return s;
+  auto st = c.prepare(kNextRevision);
+  if (!st) {
+    rollback_write(c);
+    return st.status();
+  }
+  auto row = st->step("advancing the revision");
+  if (!row || !*row) {
+    rollback_write(c);
+    return row ? Status(Code::internal, "advancing the revision returned nothing") : row.status();
+  }
+  return st->integer(0);
+}
+
+Status commit_write(SqliteConnection& c) {
+  Status s = c.exec("COMMIT", "committing");
+  if (!s.ok()) rollback_write(c);
+  return s;
+}
+
+void rollback_write(SqliteConnection& c) {
+  // Ignored: either nothing is open, or the failure that led here is what the caller reports.
+  (void)c.exec("ROLLBACK", "rolling back");
+}
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  if (tags.empty()) return "[]";
+  return nlohmann::json(tags).dump();
+}
+
+std::string keys_json(const std::vector<UserKey>& keys) {
+  if (keys.empty()) return "[]";
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& k : keys) out.push_back({{"kind", k.kind}, {"id", k.id}, {"key", k.key}});
+  return out.dump();
+}
+
+std::vector<std::string> tags_from_json(std::string_view text) {
+  if (text == "[]") return {};
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& t : j)
+    if (t.is_string()) out.push_back(t.get<std::string>());
+  return out;
+}
+
+std::vector<UserKey> keys_from_json(std::string_view text) {
+  if (text == "[]") return {};
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<UserKey> out;
+  if (!j.is_array()) return out;
+  for (const auto& k : j) {
+    if (!k.is_object()) continue;
+    out.push_back({k.value("kind", ""), k.value("id", ""), k.value("key", "")});
+  }
+  return out;
+}
+
+Result<std::vector<LocalAnswer>> SqliteStore::lookup(std::span<const std::string> identifiers,
+                                                     UnixTime now) {
+  std::vector<LocalAnswer> answers(identifiers.size());
+  if (identifiers.empty()) return answers;
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto st = (*lease)->prepare(kLookup);
+  if (!st) return st.status();
+  st->bind(1, nlohmann::json(std::vector<std::string>(identifiers.begin(), identifiers.end())).dump());
+  st->bind(2, now);
+  for (;;) {
+    auto row = st->step("reading the index");
+    if (!row) return row.status();
+    if (!*row) break;
+    auto& a = answers.at(static_cast<std::size_t>(st->integer(0)));
+    if (st->integer(1)) {
+      a.opted_out = true;
+      continue;
+    }
+    if (st->is_null(2)) continue;  // no mapping
+    Mapping m;
+    m.identifier = identifiers[static_cast<std::size_t>(st->integer(0))];
+    m.provider = st->text(2);
+    m.user = st->text(3);
+    m.tags = tags_from_json(st->text(4));
+    m.keys = keys_from_json(st->text(5));
+    m.updated_at = st->integer(6);
+    m.expires_at = st->optional_integer(7);
+    m.revision = st->integer(8);
+    a.mappings.push_back(std::move(m));
+  }
+  return answers;
+}
+
+Result<std::unique_ptr<ImportSession>> SqliteStore::begin_import() {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  // A bulk import touches many pages: a larger cache for this connection keeps the index in memory.
+  (void)(*lease)->exec("PRAGMA cache_size = -262144", "sizing the cache");  // a hint; ignored if refused
+  auto revision = begin_write(**lease);
+  if (!revision) return revision.status();
+  return std::unique_ptr<ImportSession>(new SqliteImportSession(std::move(*lease), *revision));
+}
+
+Result<int> SqliteStore::upsert_mappings(const std::vector<Mapping>& mappings) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto revision = begin_write(**lease);
+  if (!revision) return revision.status();
+  for (const auto& m : mappings) {
+    auto r = put(**lease, m, *revision);
+    if (!r) {
+      rollback_write(**lease);
+      return r.status();
+    }
+  }
+  if (Status s = commit_write(**lease); !s.ok()) return s;
+  return static_cast<int>(mappings.size());
+}
+
+Result<int> SqliteStore::remove_mappings(const std::string& identifier,
+                                         const std::optional<std::string>& provider) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto revision = begin_write(**lease);
+  if (!revision) return revision.status();
+  auto n = delete_mappings(**lease, identifier, provider);
+  if (!n) {
+    rollback_write(**lease);
+    return n.status();
+  }
+  if (Status s = commit_write(**lease); !s.ok()) return s;
+  return *n;
+}
+
+Result<int> SqliteStore::add_optout(const std::string& identifier, UnixTime now) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto revision = begin_write(**lease);
+  if (!revision) return revision.status();
+  auto n = optout(**lease, identifier, now);
+  if (!n) {
+    rollback_write(**lease);
+    return n.status();
+  }
+  if (Status s = commit_write(**lease); !s.ok()) return s;
+  return *n;
+}
+
+Result<bool> SqliteStore::remove_optout(const std::string& identifier) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto st = (*lease)->prepare("DELETE FROM optouts WHERE identifier = ?1");
+  if (!st) return st.status();
+  auto n = st->bind(1, identifier).run("lifting an opt-out");
+  if (!n) return n.status();
+  return *n > 0;
+}
+
+Status SqliteStore::export_all(const std::function<Status(const ExportRecord&)>& sink) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  // One read transaction: the export is a consistent snapshot while imports go on.
+  if (Status s = (*lease)->exec("BEGIN", "starting the export"); !s.ok()) return s;
+  struct EndRead {
+    SqliteConnection& c;
+    ~EndRead() { rollback_write(c); }
+  } end_read{**lease};
+  auto st = (*lease)->prepare(
+      "SELECT identifier, provider, user, tags, keys, updated_at, expires_at, revision FROM mappings"
+      " ORDER BY identifier, provider, user");
+  if (!st) return st.status();
+  ExportRecord rec;
+  for (;;) {
+    auto row = st->step("exporting mappings");
+    if (!row) return row.status();
+    if (!*row) break;
+    Mapping& m = rec.mapping;
+    m.identifier = st->text(0);
+    m.provider = st->text(1);
+    m.user = st->text(2);
+    m.tags = tags_from_json(st->text(3));
+    m.keys = keys_from_json(st->text(4));
+    m.updated_at = st->integer(5);
+    m.expires_at = st->optional_integer(6);
+    m.revision = st->integer(7);
+    if (Status s = sink(rec); !s.ok()) return s;
+  }
+  auto opt = (*lease)->prepare("SELECT identifier FROM optouts ORDER BY identifier");
+  if (!opt) return opt.status();
+  rec = ExportRecord{};
+  rec.optout = true;
+  for (;;) {
+    auto row = opt->step("exporting opt-outs");
+    if (!row) return row.status();
+    if (!*row) break;
+    rec.mapping.identifier = opt->text(0);
+    if (Status s = sink(rec); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace resolver

@@ -1,0 +1,71 @@
+// SqliteStore: the embedded default Store, one SQLite file in WAL mode (DESIGN.md §6.1).
+// Thread-safe: each call borrows a connection from a small pool, so readers run in parallel and
+// never block the one writer (WAL); an ImportSession holds its own connection until it ends.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "resolver/store.hpp"
+
+namespace resolver {
+
+class SqliteConnection;
+
+enum class OpenMode {
+  create_if_missing,  // discoveryctl init: create the file, apply every migration
+  must_exist,         // everything else: a missing file is an error that says to run init
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (or creates) the index at `path` and brings its schema up to date with the migrations
+  // embedded from schema/. unavailable when the file cannot be opened or is not an index;
+  // failed_precondition when it was written by a newer version; not_found when must_exist and
+  // the file is missing.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, OpenMode mode);
+  ~SqliteStore() override;
+
+  // The schema version (the highest migration applied).
+  int schema_version() const { return schema_version_; }
+
+  Result<std::string> issuer() override;
+  Status set_issuer(const std::string& domain) override;
+  Result<std::vector<LocalAnswer>> lookup(std::span<const std::string> identifiers,
+                                          UnixTime now) override;
+  Result<std::unique_ptr<ImportSession>> begin_import() override;
+  Result<int> upsert_mappings(const std::vector<Mapping>& mappings) override;
+  Result<int> remove_mappings(const std::string& identifier,
+                              const std::optional<std::string>& provider) override;
+  Result<int> add_optout(const std::string& identifier, UnixTime now) override;
+  Result<bool> remove_optout(const std::string& identifier) override;
+  Status export_all(const std::function<Status(const ExportRecord&)>& sink) override;
+  Status add_peer(const Peer& peer) override;
+  Result<std::vector<Peer>> list_peers() override;
+  Status remove_peer(const std::string& domain) override;
+  Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
+  Result<std::vector<TokenInfo>> list_tokens() override;
+  Status revoke_token(const std::string& id, UnixTime now) override;
+  Result<TokenInfo> find_token(const std::string& secret_hash) override;
+  Status add_signing_key(const SigningKey& key) override;
+  Result<std::vector<SigningKey>> signing_keys() override;
+  Result<Stats> stats() override;
+  Status check() override;
+
+  // A pooled connection; returned to the pool when the lease is destroyed.
+  class Lease;
+
+ private:
+  explicit SqliteStore(std::string path);
+  Result<Lease> acquire();
+  void release(std::unique_ptr<SqliteConnection> c);
+
+  const std::string path_;
+  int schema_version_ = 0;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_;  // guarded by pool_mu_
+};
+
+}  // namespace resolver

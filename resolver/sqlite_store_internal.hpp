@@ -1,0 +1,46 @@
+// Helpers shared by the SqliteStore translation units; not part of the public interface.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "resolver/mapping.hpp"
+#include "resolver/sqlite_connection.hpp"
+#include "resolver/sqlite_store.hpp"
+
+namespace resolver {
+
+class SqliteStore::Lease {
+ public:
+  Lease(SqliteStore* store, std::unique_ptr<SqliteConnection> c) : store_(store), c_(std::move(c)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (c_) store_->release(std::move(c_));
+  }
+  SqliteConnection& operator*() { return *c_; }
+  SqliteConnection* operator->() { return c_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<SqliteConnection> c_;
+};
+
+
+// Applies every embedded migration newer than the file's user_version; returns the new version.
+Result<int> migrate(SqliteConnection& c);
+
+// Starts a write transaction (BEGIN IMMEDIATE) and returns the revision its writes carry.
+Result<std::int64_t> begin_write(SqliteConnection& c);
+// Commits, or rolls back and returns the error.
+Status commit_write(SqliteConnection& c);
+// Rolls back, ignoring errors (used on a path that already failed).
+void rollback_write(SqliteConnection& c);
+
+// JSON columns of the mappings table.
+std::string tags_json(const std::vector<std::string>& tags);
+std::string keys_json(const std::vector<UserKey>& keys);
+std::vector<std::string> tags_from_json(std::string_view text);
+std::vector<UserKey> keys_from_json(std::string_view text);
+
+}  // namespace resolver
