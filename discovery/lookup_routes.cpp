@@ -5,6 +5,7 @@
 
 #include "discovery/service.hpp"
 #include "resolver/identifier.hpp"
+#include "resolver/import_record.hpp"
 
 namespace discovery {
 
@@ -25,10 +26,11 @@ Status check_region(std::string& region) {
 }
 
 Status check_provider(std::string& provider) {
-  for (char& c : provider) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!resolver::is_domain_name(provider)) {
+  auto canonical = resolver::canonical_provider(provider);
+  if (!canonical) {
     return Status(Code::invalid_request, "provider must be a domain name such as chat.example.");
   }
+  provider = *canonical;
   return Status::Ok();
 }
 

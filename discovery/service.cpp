@@ -117,7 +117,7 @@ Response Service::handle(const Request& request) {
 
 Response Service::reject(const Request& request, const Status& status) {
   auto start = std::chrono::steady_clock::now();
-  Call call{request, request.request_id.empty() ? new_request_id() : request.request_id};
+  Call call{request, request.request_id.empty() ? new_request_id() : request.request_id, {}, Role::anonymous, std::nullopt, {}};
   Response response = error_response(status, call.request_id);
   response.close = true;
   finish(call, "other", response, start);
