@@ -15,14 +15,13 @@ namespace {
 // Reused per thread so the success path allocates nothing of its own.
 thread_local std::string t_scratch;
 
-bool is_ldh(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
+bool is_ldh(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 
 // Runs `lowered` (NUL-terminated) through libidn2 and appends the A-label form.
 const char* idna_into(const std::string& lowered, std::string& out) {
   char* converted = nullptr;
-  const int rc = idn2_to_ascii_8z(lowered.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  const int rc =
+      idn2_to_ascii_8z(lowered.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
   if (rc != IDN2_OK) {
     idn2_free(converted);
     return "the domain is not a valid internationalised domain name";

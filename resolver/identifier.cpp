@@ -32,7 +32,8 @@ const std::bitset<26 * 26>& known_regions() {
     PhoneNumberUtil::GetInstance()->GetSupportedRegions(&codes);
     std::bitset<26 * 26> bits;
     for (const std::string& code : codes) {
-      if (code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z') {
+      if (code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' &&
+          code[1] <= 'Z') {
         bits.set((code[0] - 'A') * 26 + (code[1] - 'A'));
       }
     }
@@ -99,7 +100,8 @@ Result<Identifier> parse_phone(std::string_view body, bool tel, std::string_view
     case PhoneNumberUtil::NO_PARSING_ERROR: break;
     case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
       return reject("the phone number has an unknown country calling code");
-    case PhoneNumberUtil::NOT_A_NUMBER: return reject("the phone number is too short to be a number");
+    case PhoneNumberUtil::NOT_A_NUMBER:
+      return reject("the phone number is too short to be a number");
     case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
     case PhoneNumberUtil::TOO_SHORT_NSN: return reject("the phone number is too short");
     case PhoneNumberUtil::TOO_LONG_NSN: return reject("the phone number is too long");
@@ -122,15 +124,8 @@ Result<Identifier> parse_phone(std::string_view body, bool tel, std::string_view
 }
 
 bool is_atext(char c) {  // RFC 5322 §3.2.3
-  if (is_alpha(c) || is_digit(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
+  constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
+  return is_alpha(c) || is_digit(c) || (c != 0 && kSpecials.find(c) != std::string_view::npos);
 }
 
 // nullptr when `local` is a dot-atom (RFC 5321 §4.1.2, UTF-8 allowed per RFC 6531 §3.3).
@@ -168,7 +163,8 @@ Result<Identifier> parse_email(std::string_view body, bool mailto) {
   id.canonical.append("mailto:");
   append_lower_utf8(local, id.canonical);
   id.canonical.push_back('@');
-  if (const char* error = append_domain_name(body.substr(at + 1), id.canonical)) return reject(error);
+  if (const char* error = append_domain_name(body.substr(at + 1), id.canonical))
+    return reject(error);
   return id;
 }
 
@@ -186,14 +182,16 @@ Result<Identifier> parse_handle(std::string_view body) {
   if (user.empty()) return reject("the handle has no user part before the @");
   if (user.size() > 64) return reject("the user part of the handle is longer than 64 bytes");
   for (char c : user) {
-    if (!is_handle_char(c)) return reject("a handle's user part may contain only letters, digits and . _ ~ + -");
+    if (!is_handle_char(c))
+      return reject("a handle's user part may contain only letters, digits and . _ ~ + -");
   }
   Identifier id{IdentifierType::handle, {}};
   id.canonical.reserve(5 + body.size() + 8);
   id.canonical.append("acct:");
   append_lower_ascii(user, id.canonical);
   id.canonical.push_back('@');
-  if (const char* error = append_domain_name(body.substr(at + 1), id.canonical)) return reject(error);
+  if (const char* error = append_domain_name(body.substr(at + 1), id.canonical))
+    return reject(error);
   return id;
 }
 
@@ -232,12 +230,14 @@ Result<Identifier> parse_identifier(std::string_view input, std::string_view reg
     case Utf8Check::ok: break;
     case Utf8Check::invalid: return reject("the identifier is not valid UTF-8");
     case Utf8Check::control: return reject("the identifier contains a control character");
-    case Utf8Check::invisible: return reject("the identifier contains an invisible or non-ASCII space character");
+    case Utf8Check::invisible:
+      return reject("the identifier contains an invisible or non-ASCII space character");
   }
   if (starts_with_nocase(input, "tel:")) return parse_phone(input.substr(4), true, region);
   if (starts_with_nocase(input, "mailto:")) return parse_email(input.substr(7), true);
   if (starts_with_nocase(input, "acct:")) return parse_handle(input.substr(5));
-  if (has_scheme(input)) return reject("the identifier scheme is not supported (use tel:, mailto: or acct:)");
+  if (has_scheme(input))
+    return reject("the identifier scheme is not supported (use tel:, mailto: or acct:)");
   const char first = input.front();
   if (first == '@') return parse_handle(input.substr(1));
   const bool has_at = input.find('@') != std::string_view::npos;

@@ -50,8 +50,8 @@ std::optional<UnixTime> parse_rfc3339(const std::string& text) {
       minute > 59 || second < 0 || second > 60) {
     return std::nullopt;
   }
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':' || day > days_in_month(year, month)) {
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':' || day > days_in_month(year, month)) {
     return std::nullopt;
   }
   std::size_t pos = 19;

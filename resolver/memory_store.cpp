@@ -16,14 +16,16 @@ class MemoryImportSession final : public ImportSession {
   explicit MemoryImportSession(MemoryStore& store) : store_(store) {}
 
   Result<Upsert> put_mapping(const Mapping& m) override {
-    if (committed_) return Result<Upsert>(Code::failed_precondition, "the import is already committed");
+    if (committed_)
+      return Result<Upsert>(Code::failed_precondition, "the import is already committed");
     std::set<std::pair<std::string, std::string>>& keys = keys_for(m.identifier);
     ops_.emplace_back(m);
     return keys.emplace(m.provider, m.user).second ? Upsert::inserted : Upsert::updated;
   }
 
   Result<int> put_optout(const std::string& identifier, UnixTime now) override {
-    if (committed_) return Result<int>(Code::failed_precondition, "the import is already committed");
+    if (committed_)
+      return Result<int>(Code::failed_precondition, "the import is already committed");
     std::set<std::pair<std::string, std::string>>& keys = keys_for(identifier);
     const int removed = static_cast<int>(keys.size());
     keys.clear();
@@ -122,8 +124,8 @@ Result<int> MemoryStore::remove_mappings(const std::string& identifier,
   if (!provider) return remove_all_locked(identifier);
   const auto it = mappings_.find(identifier);
   if (it == mappings_.end()) return 0;
-  const int removed = static_cast<int>(std::erase_if(
-      it->second, [&](const auto& entry) { return entry.first.first == *provider; }));
+  const int removed = static_cast<int>(
+      std::erase_if(it->second, [&](const auto& entry) { return entry.first.first == *provider; }));
   if (it->second.empty()) mappings_.erase(it);
   return removed;
 }
@@ -184,9 +186,11 @@ Status MemoryStore::remove_peer(const std::string& domain) {
 Status MemoryStore::add_token(const TokenInfo& info, const std::string& secret_hash) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const StoredToken& t : tokens_) {
-    if (t.info.id == info.id) return Status(Code::already_exists, "a token with this id already exists");
+    if (t.info.id == info.id)
+      return Status(Code::already_exists, "a token with this id already exists");
     // secret_hash is UNIQUE in the schema too.
-    if (t.secret_hash == secret_hash) return Status(Code::already_exists, "a token with this secret already exists");
+    if (t.secret_hash == secret_hash)
+      return Status(Code::already_exists, "a token with this secret already exists");
   }
   tokens_.push_back(StoredToken{info, secret_hash});
   return Status::Ok();
@@ -220,7 +224,8 @@ Result<TokenInfo> MemoryStore::find_token(const std::string& secret_hash) {
 Status MemoryStore::add_signing_key(const SigningKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const SigningKey& k : keys_) {
-    if (k.kid == key.kid) return Status(Code::already_exists, "a signing key with this kid already exists");
+    if (k.kid == key.kid)
+      return Status(Code::already_exists, "a signing key with this kid already exists");
   }
   if (key.active) {
     for (SigningKey& k : keys_) k.active = false;
@@ -232,8 +237,9 @@ Status MemoryStore::add_signing_key(const SigningKey& key) {
 Result<std::vector<SigningKey>> MemoryStore::signing_keys() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SigningKey> keys = keys_;
-  std::stable_sort(keys.begin(), keys.end(),
-                   [](const SigningKey& a, const SigningKey& b) { return a.created_at < b.created_at; });
+  std::stable_sort(keys.begin(), keys.end(), [](const SigningKey& a, const SigningKey& b) {
+    return a.created_at < b.created_at;
+  });
   return keys;
 }
 
@@ -257,7 +263,8 @@ Status MemoryStore::check() { return Status::Ok(); }
 Upsert MemoryStore::put_mapping_locked(const Mapping& m, std::int64_t revision) {
   Mapping stored = m;
   stored.revision = revision;
-  auto [it, inserted] = mappings_[m.identifier].insert_or_assign({m.provider, m.user}, std::move(stored));
+  auto [it, inserted] =
+      mappings_[m.identifier].insert_or_assign({m.provider, m.user}, std::move(stored));
   return inserted ? Upsert::inserted : Upsert::updated;
 }
 
@@ -274,7 +281,8 @@ int MemoryStore::remove_all_locked(const std::string& identifier) {
   return removed;
 }
 
-std::vector<std::pair<std::string, std::string>> MemoryStore::account_keys(const std::string& identifier) {
+std::vector<std::pair<std::string, std::string>> MemoryStore::account_keys(
+    const std::string& identifier) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<std::string, std::string>> keys;
   const auto it = mappings_.find(identifier);

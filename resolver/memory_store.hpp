@@ -67,13 +67,13 @@ class MemoryStore final : public Store {
   std::vector<std::pair<std::string, std::string>> account_keys(const std::string& identifier);
 
   std::mutex mu_;
-  std::optional<std::string> issuer_;                // guarded by mu_
-  std::int64_t revision_ = 0;                        // guarded by mu_; +1 per write
-  std::map<std::string, Accounts> mappings_;         // guarded by mu_; by identifier
-  std::map<std::string, UnixTime> optouts_;          // guarded by mu_; identifier -> created_at
-  std::map<std::string, Peer> peers_;                // guarded by mu_; by domain
-  std::vector<StoredToken> tokens_;                  // guarded by mu_; creation order
-  std::vector<SigningKey> keys_;                     // guarded by mu_; insertion order
+  std::optional<std::string> issuer_;         // guarded by mu_
+  std::int64_t revision_ = 0;                 // guarded by mu_; +1 per write
+  std::map<std::string, Accounts> mappings_;  // guarded by mu_; by identifier
+  std::map<std::string, UnixTime> optouts_;   // guarded by mu_; identifier -> created_at
+  std::map<std::string, Peer> peers_;         // guarded by mu_; by domain
+  std::vector<StoredToken> tokens_;           // guarded by mu_; creation order
+  std::vector<SigningKey> keys_;              // guarded by mu_; insertion order
 };
 
 }  // namespace resolver

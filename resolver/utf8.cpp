@@ -59,8 +59,8 @@ void encode(std::uint32_t cp, std::string& out) {
 
 // Spaces and format characters that make two identifiers look alike (UTS #39 spirit).
 bool is_invisible(std::int32_t cp) {
-  return cp == 0xA0 || cp == 0xAD || cp == 0x034F || cp == 0x061C || cp == 0x1680 ||
-         cp == 0x180E || (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+  return cp == 0xA0 || cp == 0xAD || cp == 0x034F || cp == 0x061C || cp == 0x1680 || cp == 0x180E ||
+         (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
          (cp >= 0x205F && cp <= 0x206F) || cp == 0x3000 || cp == 0xFEFF ||
          (cp >= 0xFFF9 && cp <= 0xFFFB);
 }

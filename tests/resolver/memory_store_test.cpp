@@ -35,10 +35,10 @@ TEST_CASE("issuer is set once") {
 
 TEST_CASE("lookup answers in input order, skips expired mappings, orders by provider and user") {
   MemoryStore store;
-  REQUIRE(*store.upsert_mappings({mapping(kAlice, "z.example", "u1"), mapping(kAlice, "a.example", "u2"),
-                                  mapping(kAlice, "a.example", "u1"),
-                                  mapping(kAlice, "old.example", "u3", 1000),
-                                  mapping(kBob, "chat.example", "b")}) == 5);
+  REQUIRE(*store.upsert_mappings(
+              {mapping(kAlice, "z.example", "u1"), mapping(kAlice, "a.example", "u2"),
+               mapping(kAlice, "a.example", "u1"), mapping(kAlice, "old.example", "u3", 1000),
+               mapping(kBob, "chat.example", "b")}) == 5);
   const std::vector<std::string> ids = {kBob, "tel:+440000", kAlice};
   const auto answers = store.lookup(ids, 1000);
   REQUIRE(answers.ok());
@@ -68,8 +68,11 @@ TEST_CASE("every write transaction gets a new revision") {
 
 TEST_CASE("remove_mappings, opt-out and opt-in") {
   MemoryStore store;
-  REQUIRE(store.upsert_mappings({mapping(kAlice, "a.example", "u1"), mapping(kAlice, "b.example", "u2"),
-                                 mapping(kAlice, "b.example", "u3")}).ok());
+  REQUIRE(
+      store
+          .upsert_mappings({mapping(kAlice, "a.example", "u1"), mapping(kAlice, "b.example", "u2"),
+                            mapping(kAlice, "b.example", "u3")})
+          .ok());
   CHECK(*store.remove_mappings(kAlice, std::string("b.example")) == 2);
   CHECK(*store.remove_mappings(kAlice, std::string("b.example")) == 0);
   CHECK(*store.add_optout(kAlice, 5) == 1);
@@ -114,14 +117,19 @@ TEST_CASE("an import session applies everything on commit, nothing without") {
 
 TEST_CASE("export_all yields mappings (expired too) and opt-outs, and stops on the sink's error") {
   MemoryStore store;
-  REQUIRE(store.upsert_mappings({mapping(kAlice, "a.example", "u1", 1), mapping(kAlice, "b.example", "u1")}).ok());
+  REQUIRE(store
+              .upsert_mappings(
+                  {mapping(kAlice, "a.example", "u1", 1), mapping(kAlice, "b.example", "u1")})
+              .ok());
   REQUIRE(store.add_optout(kBob, 3).ok());
   int mappings = 0;
   int optouts = 0;
-  CHECK(store.export_all([&](const ExportRecord& r) {
-    (r.optout ? optouts : mappings)++;
-    return Status::Ok();
-  }).ok());
+  CHECK(store
+            .export_all([&](const ExportRecord& r) {
+              (r.optout ? optouts : mappings)++;
+              return Status::Ok();
+            })
+            .ok());
   CHECK(mappings == 2);
   CHECK(optouts == 1);
   int calls = 0;
@@ -136,13 +144,15 @@ TEST_CASE("export_all yields mappings (expired too) and opt-outs, and stops on t
 TEST_CASE("peers, tokens and signing keys") {
   MemoryStore store;
   CHECK(store.add_peer(Peer{"dp2.example", "https://dp2.example", "k", "", true, 1}).ok());
-  CHECK(store.add_peer(Peer{"dp2.example", "https://x", "k", "", true, 1}).code() == Code::already_exists);
+  CHECK(store.add_peer(Peer{"dp2.example", "https://x", "k", "", true, 1}).code() ==
+        Code::already_exists);
   CHECK(store.list_peers()->size() == 1);
   CHECK(store.remove_peer("dp2.example").ok());
   CHECK(store.remove_peer("dp2.example").code() == Code::not_found);
 
   CHECK(store.add_token(TokenInfo{"tok_1", "ci", Role::admin, 1, {}}, "hash1").ok());
-  CHECK(store.add_token(TokenInfo{"tok_1", "x", Role::client, 1, {}}, "hash2").code() == Code::already_exists);
+  CHECK(store.add_token(TokenInfo{"tok_1", "x", Role::client, 1, {}}, "hash2").code() ==
+        Code::already_exists);
   CHECK(store.find_token("hash1")->role == Role::admin);
   CHECK(store.find_token("nope").status().code() == Code::not_found);
   CHECK(store.revoke_token("tok_1", 9).ok());
