@@ -3,6 +3,8 @@
 // is where its known attacks live, and we only ever need the one shape DESIGN.md §4.4 fixes.
 #include "resolver/assertion.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -86,7 +88,7 @@ bool read_time(const nlohmann::json& claims, const char* name, UnixTime& out) {
   if (it == claims.end()) return false;
   if (it->is_number_unsigned()) {
     const auto v = it->get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<UnixTime>::max())) return false;
     out = static_cast<UnixTime>(v);
     return true;
   }

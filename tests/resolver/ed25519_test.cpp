@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "resolver/base64url.hpp"
 
@@ -65,6 +67,24 @@ TEST_CASE("ed25519: generated keys differ and seeds round-trip") {
   auto again = Ed25519PrivateKey::from_seed(a->seed());
   REQUIRE(again.ok());
   CHECK(again->public_key() == a->public_key());
+}
+
+TEST_CASE("ed25519: one key signs from several threads at once") {
+  auto key = Ed25519PrivateKey::from_seed(kSecret);
+  REQUIRE(key.ok());
+  const std::string want = *key->sign("shared");  // Ed25519 is deterministic (RFC 8032 §5.1.6)
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto sig = key->sign("shared");
+        if (!sig.ok() || *sig != want) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
 
 TEST_CASE("ed25519: a seed of the wrong size is invalid_request") {
