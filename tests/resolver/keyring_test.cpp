@@ -112,7 +112,7 @@ TEST_CASE("keyring: reload publishes the active key first, then the others oldes
   CHECK_FALSE(snap->public_key("nope").has_value());
 }
 
-TEST_CASE("keyring: a rotation shows after reload; old snapshots stay valid") {
+TEST_CASE("keyring: a rotation shows after reload and old snapshots stay valid") {
   KeyStore store;
   store.issuer_ = "dp.example";
   const auto old_kid = *create_signing_key(store, 100);
