@@ -22,6 +22,17 @@ struct Identifier {
 inline constexpr std::size_t kMaxIdentifierBytes = 320;
 
 // Parses `input` and returns its canonical form.
+// Type inference without a scheme (DESIGN §3): a leading `@` is a handle; a leading `+`, digit or
+// `(` is a phone unless the input holds an `@` (then it is an email: `1alice@example.com`);
+// anything else with one `@` is an email. Spaces around the input are ignored.
+// Phone: ASCII digits with RFC 3966 visual separators `-.()` and spaces; extensions, letters and
+// tel: URI parameters are rejected (E.164 would silently drop them). A tel: URI must be global
+// (`tel:+...`). A national number needs `region`; a non-empty region must be known.
+// Email: dot-atom local part (RFC 5321 §4.1.2, UTF-8 allowed per RFC 6531, no quoted strings),
+// lower-cased (ASCII and simple Unicode case mapping) and kept as UTF-8, e.g.
+// `Jörg@Bücher.Example` -> `mailto:jörg@xn--bcher-kva.example`. The local part is NOT
+// NFC-normalised (no normaliser among our dependencies); the domain is (IDNA2008, UTS #46).
+// Handle: user part of ASCII letters, digits and `._~+-`, lower-cased; domain as for email.
 // `region` is an ISO 3166 alpha-2 code ("US", case-insensitive) used for national phone numbers;
 // empty means none.
 // On success: the type and canonical form.
@@ -33,7 +44,14 @@ Result<Identifier> parse_identifier(std::string_view input, std::string_view reg
 // True when `region` is empty or a region libphonenumber knows ("US", "de").
 bool is_known_region(std::string_view region);
 
-// True when `domain` is a syntactically valid DNS name in A-label form (used for providers, issuers).
+// True when `domain` is a syntactically valid DNS name in lower-case A-label form (used for
+// providers, issuers): labels of 1-63 letters, digits and inner hyphens, at most 253 bytes, at
+// least one dot, a top-level label that is not all digits.
 bool is_domain_name(std::string_view domain);
+
+// Lower-cases `domain` and converts it to an A-label (IDNA2008 with UTS #46 non-transitional
+// mapping), e.g. "Bücher.Example" -> "xn--bcher-kva.example".
+// On failure: Code::invalid_request with a sentence on what is wrong (never the domain itself).
+Result<std::string> canonical_domain_name(std::string_view domain);
 
 }  // namespace resolver

@@ -1,0 +1,79 @@
+// MemoryStore: the in-memory fake of Store (STYLE.md "every seam has an in-memory fake"), for tests
+// of everything above the store. Thread-safe: one mutex guards all state. Nothing is persisted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "resolver/store.hpp"
+
+namespace resolver {
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore() = default;
+
+  Result<std::string> issuer() override;
+  Status set_issuer(const std::string& domain) override;
+
+  Result<std::vector<LocalAnswer>> lookup(std::span<const std::string> identifiers,
+                                          UnixTime now) override;
+
+  // The session buffers its puts and applies them on commit as one write. REQUIRES: the store
+  // outlives the session.
+  Result<std::unique_ptr<ImportSession>> begin_import() override;
+  Result<int> upsert_mappings(const std::vector<Mapping>& mappings) override;
+  Result<int> remove_mappings(const std::string& identifier,
+                              const std::optional<std::string>& provider) override;
+  Result<int> add_optout(const std::string& identifier, UnixTime now) override;
+  Result<bool> remove_optout(const std::string& identifier) override;
+  // Calls `sink` on a snapshot, without the lock held, so a sink may call the store.
+  Status export_all(const std::function<Status(const ExportRecord&)>& sink) override;
+
+  Status add_peer(const Peer& peer) override;
+  Result<std::vector<Peer>> list_peers() override;  // by domain
+  Status remove_peer(const std::string& domain) override;
+
+  Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
+  Result<std::vector<TokenInfo>> list_tokens() override;  // in creation order
+  Status revoke_token(const std::string& id, UnixTime now) override;
+  Result<TokenInfo> find_token(const std::string& secret_hash) override;
+
+  Status add_signing_key(const SigningKey& key) override;
+  Result<std::vector<SigningKey>> signing_keys() override;
+
+  Result<Stats> stats() override;
+  Status check() override;
+
+ private:
+  friend class MemoryImportSession;
+  // (provider, user) -> mapping: the order lookup answers in.
+  using Accounts = std::map<std::pair<std::string, std::string>, Mapping>;
+  struct StoredToken {
+    TokenInfo info;
+    std::string secret_hash;
+  };
+
+  // Helpers that write; each REQUIRES: mu_ held, `revision` the write's new revision.
+  Upsert put_mapping_locked(const Mapping& m, std::int64_t revision);
+  int put_optout_locked(const std::string& identifier, UnixTime now);
+  int remove_all_locked(const std::string& identifier);
+  // The (provider, user) keys stored for `identifier`; for an import session's answers.
+  std::vector<std::pair<std::string, std::string>> account_keys(const std::string& identifier);
+
+  std::mutex mu_;
+  std::optional<std::string> issuer_;         // guarded by mu_
+  std::int64_t revision_ = 0;                 // guarded by mu_; +1 per write
+  std::map<std::string, Accounts> mappings_;  // guarded by mu_; by identifier
+  std::map<std::string, UnixTime> optouts_;   // guarded by mu_; identifier -> created_at
+  std::map<std::string, Peer> peers_;         // guarded by mu_; by domain
+  std::vector<StoredToken> tokens_;           // guarded by mu_; creation order
+  std::vector<SigningKey> keys_;              // guarded by mu_; insertion order
+};
+
+}  // namespace resolver

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mimi-discovery needs (if missing) and builds it into build/.
+# Usage: scripts/setup.sh            (idempotent; safe to run again)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config ccache libboost-dev libsqlite3-dev sqlite3 libssl-dev
+  nlohmann-json3-dev libcpp-httplib-dev doctest-dev libphonenumber-dev libidn2-dev
+  openssl ca-certificates curl python3 python3-jwcrypto)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} >/dev/null
+cmake --build "$BUILD_DIR" -j"${JOBS:-2}"
