@@ -48,11 +48,7 @@ Response Service::put_mappings(Call& call) {
   if (list == body->end() || !list->is_array()) {
     return error_response(Status(Code::invalid_request, "mappings must be an array of records."), call.request_id);
   }
-  if (list->size() > config_.max_batch) {
-    return error_response(Status(Code::payload_too_large, "At most " + std::to_string(config_.max_batch) +
-                                                               " mappings per request; split the upload."),
-                          call.request_id);
-  }
+  // Bounded by max_body_bytes only: max_batch is a lookup limit (DESIGN.md §4.2).
   std::string region;
   if (auto r = body->find("region"); r != body->end() && !r->is_null()) {
     if (!r->is_string()) return error_response(Status(Code::invalid_request, "region must be a string or null."), call.request_id);

@@ -9,7 +9,7 @@
 #include "discovery/service.hpp"
 #include "resolver/api_token.hpp"
 #include "resolver/sqlite_store.hpp"
-#include "support/process.hpp"
+#include "tests/support/process.hpp"
 
 namespace test {
 
