@@ -65,13 +65,13 @@ class HttpSession {
     for (const auto& field : msg) req.headers.emplace_back(field.name_string(), field.value());
     req.body = std::move(msg.body());
     req.remote_ip = remote_ip_;
-    req.request_id = Service::new_request_id();
     bool keep_alive = msg.keep_alive();
     ++ctx_.in_flight;
     Response res;
     try {
       res = ctx_.service.handle(req);
     } catch (const std::exception& e) {
+      if (req.request_id.empty()) req.request_id = Service::new_request_id();
       // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
       std::cerr << "discoveryd: rid=" << req.request_id << " internal error: " << e.what() << "\n";
       res = ctx_.service.reject(req, resolver::Status(resolver::Code::internal, "The server failed to answer this request."));
