@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config ccache libboost-dev libsqlite3-dev sqlite3 libssl-dev
   nlohmann-json3-dev libcpp-httplib-dev doctest-dev libphonenumber-dev libidn2-dev
-  openssl ca-certificates curl python3 python3-jwcrypto)
+  openssl ca-certificates curl bc python3 python3-jwcrypto)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
