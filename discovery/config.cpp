@@ -61,7 +61,17 @@ Status read_rate_limits(const json& j, RateLimits& out) {
     else if (k == "client") s = read_role(v, name, out.client);
     else if (k == "peer") s = read_role(v, name, out.peer);
     else if (k == "admin") s = read_role(v, name, out.admin);
-    else s = bad(name, "is not a known role (anonymous, client, peer, admin)");
+    else if (k == "enabled") {
+      if (!v.is_boolean()) s = bad(name, "must be true or false");
+      else out.enabled = v.get<bool>();
+    } else if (k == "max_callers") s = read_int(v, name, out.max_callers, 64, 100'000'000);
+    else if (k == "max_tracked_identifiers")
+      s = read_int(v, name, out.max_tracked_identifiers, 64, 1'000'000'000);
+    else if (k == "snapshot") {
+      if (!v.is_string()) s = bad(name, "must be a file path");
+      else out.snapshot = v.get<std::string>();
+    } else if (k == "snapshot_interval_s") s = read_int(v, name, out.snapshot_interval_s, 1, 3600);
+    else s = bad(name, "is not a known role (anonymous, client, peer, admin) or setting");
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -89,6 +99,16 @@ Status read_federation(const json& j, FederationConfig& out) {
 }
 
 }  // namespace
+
+const RoleLimits& RateLimits::of(resolver::Role role) const {
+  switch (role) {
+    case resolver::Role::anonymous: return anonymous;
+    case resolver::Role::client: return client;
+    case resolver::Role::peer: return peer;
+    case resolver::Role::admin: return admin;
+  }
+  return anonymous;
+}
 
 resolver::Result<Config> parse_config(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "resolver/status.hpp"
+#include "resolver/store.hpp"
 
 namespace discovery {
 
@@ -22,6 +23,17 @@ struct RateLimits {
   RoleLimits client{200, 400, 50000};
   RoleLimits peer{1000, 2000, 1000000};
   RoleLimits admin{1000, 2000, 0};
+  // false admits everything and sends no RateLimit-* headers (for benchmarks; docs/API.md).
+  bool enabled = true;
+  // Memory bounds (DESIGN.md §7): callers tracked at once, and identifier hashes kept across all
+  // budgets (~60 bytes each). Past either, the least recently seen callers are forgotten.
+  std::size_t max_callers = 100000;
+  std::size_t max_tracked_identifiers = 4'000'000;
+  // The budget snapshot file; empty means "<index path>.ratelimit" next to the index.
+  std::string snapshot;
+  std::int64_t snapshot_interval_s = 5;  // how often a changed budget state is written
+
+  const RoleLimits& of(resolver::Role role) const;
 };
 
 struct FederationConfig {

@@ -52,7 +52,7 @@ std::optional<Response> Service::admit(Call& call, std::size_t cost,
   if (s.code() != Code::rate_limited && s.code() != Code::quota_exceeded) {
     s = Status(Code::rate_limited, s.message());
   }
-  metrics_.record_rate_limited(resolver::code_name(s.code()));
+  metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
   Response r = error_response(s, call.request_id);
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, d.retry_after_s)));
   add_rate_headers(r, d.headers);

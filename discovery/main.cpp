@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include "discovery/budget_snapshotter.hpp"
 #include "discovery/config.hpp"
+#include "discovery/local_rate_limiter.hpp"
 #include "discovery/rate_limiter.hpp"
 #include "discovery/service.hpp"
 #include "discovery/transport/server.hpp"
@@ -113,9 +116,23 @@ int main(int argc, char** argv) {
   resolver::ResolverOptions resolver_options;
   resolver_options.assertion_ttl_s = config.assertion_ttl_s;
   resolver::Resolver resolver(**store, keyring, clock, resolver_options);
-  // The real limiter is issue 5; until then every request is admitted.
-  discovery::UnlimitedRateLimiter limiter;
-  discovery::Service service({**store, keyring, resolver, limiter, clock}, config);
+  // The limiter (DESIGN.md §7) is on unless the config turns it off (for benchmarks).
+  std::unique_ptr<discovery::RateLimiter> limiter;
+  std::unique_ptr<discovery::BudgetSnapshotter> snapshotter;
+  if (config.rate_limits.enabled) {
+    auto secret = (*store)->secret("rate_limiter");
+    if (!secret) return failure(secret.status().message());
+    auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
+    std::string path = config.rate_limits.snapshot.empty() ? a.db + ".ratelimit" : config.rate_limits.snapshot;
+    snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
+        *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
+    (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored
+    snapshotter->start(std::chrono::seconds(config.rate_limits.snapshot_interval_s));
+    limiter = std::move(local);
+  } else {
+    limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
+  }
+  discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
 
   options.threads = config.threads;
   options.max_body_bytes = config.max_body_bytes;
@@ -128,6 +145,8 @@ int main(int argc, char** argv) {
   (*server)->run();
   // The server (its sockets and threads) goes before the store is closed.
   server->reset();
+  // Then the last budget snapshot, while the limiter still exists.
+  snapshotter.reset();
   std::cerr << "discoveryd: stopped\n";
   return 0;
 }

@@ -49,9 +49,9 @@ void Metrics::record_peer_call(std::string_view domain, std::string_view status)
   ++peer_calls_[{std::string(domain), std::string(status)}];
 }
 
-void Metrics::record_rate_limited(std::string_view code) {
+void Metrics::record_rate_limited(std::string_view role, std::string_view code) {
   std::lock_guard lock(mu_);
-  ++rate_limited_[std::string(code)];
+  ++rate_limited_[{std::string(role), std::string(code)}];
 }
 
 std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
@@ -89,10 +89,11 @@ std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
     o += "discovery_peer_calls_total{peer=\"" + label(k.first) + "\",status=\"" + label(k.second) +
          "\"} " + std::to_string(n) + "\n";
   }
-  o += "# HELP discovery_rate_limited_total Lookups rejected by the rate limiter, by code.\n";
+  o += "# HELP discovery_rate_limited_total Lookups rejected by the rate limiter, by role and code.\n";
   o += "# TYPE discovery_rate_limited_total counter\n";
   for (const auto& [k, n] : rate_limited_) {
-    o += "discovery_rate_limited_total{code=\"" + label(k) + "\"} " + std::to_string(n) + "\n";
+    o += "discovery_rate_limited_total{role=\"" + label(k.first) + "\",code=\"" + label(k.second) + "\"} " +
+         std::to_string(n) + "\n";
   }
   if (stats) {
     o += "# HELP discovery_index_identifiers Distinct identifiers with at least one mapping.\n";

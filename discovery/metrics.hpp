@@ -27,8 +27,8 @@ class Metrics {
   void record_lookup(std::string_view outcome, std::uint64_t n = 1);
   // status of a peer call as in DESIGN.md §4.1 (ok, timeout, error, bad_signature, skipped).
   void record_peer_call(std::string_view domain, std::string_view status);
-  // code: rate_limited or quota_exceeded.
-  void record_rate_limited(std::string_view code);
+  // role: the caller's role name; code: rate_limited or quota_exceeded.
+  void record_rate_limited(std::string_view role, std::string_view code);
 
   // The whole exposition; `stats` adds the index size gauges when present.
   std::string render(const std::optional<resolver::Stats>& stats) const;
@@ -47,7 +47,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                        // guarded by mu_
   std::map<std::string, std::uint64_t> lookups_;                    // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_calls_;  // guarded by mu_
-  std::map<std::string, std::uint64_t> rate_limited_;               // guarded by mu_
+  std::map<std::pair<std::string, std::string>, std::uint64_t> rate_limited_;  // guarded by mu_
 };
 
 }  // namespace discovery

@@ -1,6 +1,6 @@
 // RateLimiter: the seam through which the Service asks whether a caller may look up identifiers
-// now (DESIGN.md §7). Implementations are thread-safe. The real limiter is issue 5; until then the
-// default wiring is UnlimitedRateLimiter, which admits everything.
+// now (DESIGN.md §7). Implementations are thread-safe. discoveryd wires LocalRateLimiter
+// (local_rate_limiter.hpp), or UnlimitedRateLimiter when "rate_limits": {"enabled": false}.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +45,7 @@ class RateLimiter {
   virtual RateDecision admit(const RateRequest& request) = 0;
 };
 
-// Admits every request and sends no RateLimit-* headers. The default until issue 5.
+// Admits every request and sends no RateLimit-* headers: the limiter turned off.
 class UnlimitedRateLimiter final : public RateLimiter {
  public:
   RateDecision admit(const RateRequest&) override { return {}; }

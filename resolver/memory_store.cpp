@@ -3,6 +3,8 @@
 // fake hold for SqliteStore.
 #include "resolver/memory_store.hpp"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <set>
 #include <variant>
@@ -257,6 +259,19 @@ Result<Stats> MemoryStore::stats() {
 }
 
 Status MemoryStore::check() { return Status::Ok(); }
+
+Result<std::string> MemoryStore::secret(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = secrets_.try_emplace(name);
+  if (inserted) {
+    it->second.resize(32);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(it->second.data()), 32) != 1) {
+      secrets_.erase(it);
+      return Status(Code::internal, "the system random generator failed");
+    }
+  }
+  return it->second;
+}
 
 // A mapping put for an opted-out identifier is stored but not served while the opt-out stands
 // (lookup answers opted_out); the store comments leave this open and the schema allows it.

@@ -47,6 +47,7 @@ class MemoryStore final : public Store {
   Status add_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> signing_keys() override;
 
+  Result<std::string> secret(const std::string& name) override;
   Result<Stats> stats() override;
   Status check() override;
 
@@ -74,6 +75,7 @@ class MemoryStore final : public Store {
   std::map<std::string, Peer> peers_;         // guarded by mu_; by domain
   std::vector<StoredToken> tokens_;           // guarded by mu_; creation order
   std::vector<SigningKey> keys_;              // guarded by mu_; insertion order
+  std::map<std::string, std::string> secrets_;  // guarded by mu_; by name
 };
 
 }  // namespace resolver

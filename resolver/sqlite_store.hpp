@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   Result<TokenInfo> find_token(const std::string& secret_hash) override;
   Status add_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> signing_keys() override;
+  Result<std::string> secret(const std::string& name) override;  // meta key "secret:<name>", hex
   Result<Stats> stats() override;
   Status check() override;
 

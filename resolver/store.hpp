@@ -123,6 +123,11 @@ class Store {
   virtual Status add_signing_key(const SigningKey& key) = 0;
   virtual Result<std::vector<SigningKey>> signing_keys() = 0;  // oldest first
 
+  // The named secret of this index: 32 random bytes made on first use and kept in the index, the
+  // same for every process and restart (e.g. "rate_limiter", the key of the rate limiter's hashes
+  // of identifiers). unavailable if the index cannot be read or written.
+  virtual Result<std::string> secret(const std::string& name) = 0;
+
   virtual Result<Stats> stats() = 0;
   // OK while the index answers a trivial read.
   virtual Status check() = 0;

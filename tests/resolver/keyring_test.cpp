@@ -55,6 +55,7 @@ class KeyStore final : public Store {
   Status revoke_token(const std::string&, UnixTime) override { return unused(); }
   Result<TokenInfo> find_token(const std::string&) override { return unused(); }
   Result<Stats> stats() override { return unused(); }
+  Result<std::string> secret(const std::string&) override { return unused(); }
   Status check() override { return unused(); }
 
  private:

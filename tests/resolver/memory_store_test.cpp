@@ -189,3 +189,12 @@ TEST_CASE("concurrent writers and readers") {
 
 }  // namespace
 }  // namespace resolver
+
+TEST_CASE("secret: 32 random bytes made once, one per name") {
+  resolver::MemoryStore store;
+  auto a = store.secret("rate_limiter");
+  REQUIRE(a.ok());
+  CHECK(a->size() == 32);
+  CHECK(*store.secret("rate_limiter") == *a);
+  CHECK(*store.secret("other") != *a);
+}

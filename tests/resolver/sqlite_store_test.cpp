@@ -214,3 +214,20 @@ TEST_CASE("the index passes the stock sqlite3 integrity check") {
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
+
+TEST_CASE("secret: 32 random bytes made once, kept across reopen, one per name") {
+  test::TempDir dir;
+  std::string first;
+  {
+    auto store = open_store(dir);
+    auto a = store->secret("rate_limiter");
+    REQUIRE(a.ok());
+    CHECK(a->size() == 32);
+    first = *a;
+    CHECK(*store->secret("rate_limiter") == first);
+    CHECK(*store->secret("other") != first);
+  }
+  auto again = SqliteStore::open(dir.file("index.db"), OpenMode::must_exist);
+  REQUIRE(again.ok());
+  CHECK(*(*again)->secret("rate_limiter") == first);
+}

@@ -1,0 +1,198 @@
+// The in-process limiter. The identifiers are hashed before the shard lock is taken, so the
+// critical section is a map lookup, a bucket refill and a few hash-set probes.
+#include "discovery/local_rate_limiter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace discovery {
+
+using resolver::Code;
+using resolver::Status;
+
+namespace {
+
+std::string plural(std::size_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+LocalRateLimiter::LocalRateLimiter(const RateLimits& limits, std::string secret,
+                                   const resolver::Clock& clock)
+    : limits_(limits),
+      hash_(std::move(secret)),
+      clock_(clock),
+      shard_callers_(std::max<std::size_t>(1, limits.max_callers / kShards)),
+      shard_identifiers_(std::max<std::size_t>(1, limits.max_tracked_identifiers / kShards)) {}
+
+LocalRateLimiter::CallerState& LocalRateLimiter::find_locked(Shard& shard, const RateRequest& request) {
+  const RoleLimits& l = limits_.of(request.role);
+  auto it = shard.callers.find(request.caller);
+  if (it == shard.callers.end()) {
+    CallerState fresh{hash_.hash128("caller\n" + request.caller), request.role,
+                      TokenBucket(l.rate, l.burst, clock_.steady_now()), {}, {}};
+    {
+      std::lock_guard lock(restored_mu_);
+      if (auto r = restored_.find(fresh.id); r != restored_.end()) {
+        fresh.budget.restore(std::move(r->second.entries), clock_.now());
+        restored_.erase(r);
+      }
+    }
+    it = shard.callers.emplace(request.caller, std::move(fresh)).first;
+    shard.lru.push_front(&it->first);
+    it->second.lru = shard.lru.begin();
+    shard.identifiers += it->second.budget.used();
+    evict_locked(shard, request.caller);
+  } else {
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
+  }
+  CallerState& s = it->second;
+  if (s.role != request.role) {  // a token's role does not change; keep this cheap and correct
+    s.role = request.role;
+    s.bucket.set_limits(l.rate, l.burst);
+  }
+  return s;
+}
+
+void LocalRateLimiter::evict_locked(Shard& shard, const std::string& keep) {
+  // Evicting a caller forgets its bucket (it comes back full) and its budget (it comes back
+  // empty): the price of bounded memory. LRU order makes that the callers idle the longest.
+  while ((shard.callers.size() > shard_callers_ || shard.identifiers > shard_identifiers_) &&
+         shard.lru.size() > 1) {
+    const std::string* victim = shard.lru.back();
+    if (*victim == keep) break;  // keep is at the front; only reachable when it is alone
+    auto it = shard.callers.find(*victim);
+    shard.identifiers -= it->second.budget.used();
+    if (!it->second.budget.empty()) dirty_ = true;
+    shard.lru.pop_back();
+    shard.callers.erase(it);
+  }
+}
+
+RateDecision LocalRateLimiter::admit(const RateRequest& request) {
+  const RoleLimits& l = limits_.of(request.role);
+  const double cost = static_cast<double>(request.cost);
+  std::vector<std::uint64_t> hashes;
+  if (l.distinct_per_day > 0) {
+    hashes.reserve(request.identifiers.size());
+    for (const auto& id : request.identifiers) hashes.push_back(hash_.hash64(id));
+  }
+
+  Shard& shard = shards_[std::hash<std::string>{}(request.caller) % kShards];
+  std::lock_guard lock(shard.mu);
+  CallerState& s = find_locked(shard, request);
+  const resolver::UnixTime now = clock_.now();
+  s.bucket.refill(clock_.steady_now());
+  std::size_t before = s.budget.used();
+  s.budget.expire(now);
+  shard.identifiers -= before - s.budget.used();
+  std::vector<std::uint64_t> fresh = s.budget.fresh(hashes);
+
+  const bool limited = l.distinct_per_day > 0;
+  const auto used = static_cast<std::int64_t>(s.budget.used());
+  const auto wanted = static_cast<std::int64_t>(fresh.size());
+  RateHeaders bucket_h{static_cast<std::int64_t>(l.burst), static_cast<std::int64_t>(std::floor(s.bucket.tokens())),
+                       s.bucket.seconds_until_full()};
+  RateHeaders budget_h{l.distinct_per_day, std::max<std::int64_t>(0, l.distinct_per_day - used),
+                       s.budget.seconds_until_empty(now)};
+
+  RateDecision d;
+  if (cost > l.burst) {
+    d.status = Status(Code::rate_limited, "A batch of " + plural(request.cost, "identifier") +
+                                              " exceeds this caller's burst of " +
+                                              std::to_string(static_cast<std::int64_t>(l.burst)) +
+                                              "; split it into smaller batches.");
+    d.retry_after_s = s.bucket.seconds_until_full();
+    d.headers = bucket_h;
+    return d;
+  }
+  if (limited && wanted > l.distinct_per_day) {
+    d.status = Status(Code::quota_exceeded, "A batch of " + plural(fresh.size(), "new identifier") +
+                                                " exceeds this caller's daily budget of " +
+                                                std::to_string(l.distinct_per_day) +
+                                                "; split it over several days.");
+    d.retry_after_s = DistinctBudget::kWindowS;
+    d.headers = budget_h;
+    return d;
+  }
+  const bool bucket_ok = s.bucket.can_take(cost);
+  const bool budget_ok = !limited || used + wanted <= l.distinct_per_day;
+  if (!bucket_ok || !budget_ok) {
+    // Retry-After is when the whole request could pass: both limits must allow it.
+    d.retry_after_s = s.bucket.seconds_until(cost);
+    if (!budget_ok) {
+      d.retry_after_s = std::max(d.retry_after_s, s.budget.seconds_until(fresh.size(), l.distinct_per_day, now));
+      d.status = Status(Code::quota_exceeded, "This caller has looked up its " + std::to_string(l.distinct_per_day) +
+                                                  " distinct identifiers for the last 24 hours; repeat lookups "
+                                                  "are still allowed.");
+      d.headers = budget_h;
+    } else {
+      d.status = Status(Code::rate_limited, "Too many lookups; slow down to " +
+                                                std::to_string(static_cast<std::int64_t>(l.rate)) +
+                                                " identifiers a second.");
+      d.headers = bucket_h;
+    }
+    return d;
+  }
+
+  s.bucket.take(cost);
+  if (!fresh.empty()) {
+    s.budget.charge(fresh, now);
+    shard.identifiers += fresh.size();
+    dirty_ = true;
+    evict_locked(shard, request.caller);
+  }
+  bucket_h.remaining = static_cast<std::int64_t>(std::floor(s.bucket.tokens()));
+  bucket_h.reset_s = s.bucket.seconds_until_full();
+  if (limited && l.distinct_per_day - used - wanted < bucket_h.remaining) {
+    d.headers = RateHeaders{l.distinct_per_day, l.distinct_per_day - used - wanted, s.budget.seconds_until_empty(now)};
+  } else {
+    d.headers = bucket_h;
+  }
+  return d;
+}
+
+std::vector<CallerBudget> LocalRateLimiter::budgets() const {
+  std::vector<CallerBudget> out;
+  const resolver::UnixTime now = clock_.now();
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [key, s] : shard.callers) {
+      if (s.budget.empty()) continue;
+      out.push_back({s.id, s.role, {s.budget.entries().begin(), s.budget.entries().end()}});
+    }
+  }
+  std::lock_guard lock(restored_mu_);
+  for (const auto& [id, b] : restored_) {
+    CallerBudget copy = b;
+    std::erase_if(copy.entries, [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
+    if (!copy.entries.empty()) out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+void LocalRateLimiter::restore(std::vector<CallerBudget> budgets) {
+  // Restored budgets wait here until their caller returns; bound them like live ones.
+  std::size_t identifiers = 0;
+  std::lock_guard lock(restored_mu_);
+  for (auto& b : budgets) {
+    if (restored_.size() >= limits_.max_callers) break;
+    identifiers += b.entries.size();
+    if (identifiers > limits_.max_tracked_identifiers) break;
+    restored_[b.caller] = std::move(b);
+  }
+}
+
+std::size_t LocalRateLimiter::tracked_callers() const {
+  std::size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.callers.size();
+  }
+  std::lock_guard lock(restored_mu_);
+  return n + restored_.size();
+}
+
+}  // namespace discovery
