@@ -118,7 +118,9 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
     return d;
   }
   const bool bucket_ok = s.bucket.can_take(cost);
-  const bool budget_ok = !limited || used + wanted <= l.distinct_per_day;
+  // No new identifier always fits: repeats stay free even when a restored budget is over a
+  // lowered limit.
+  const bool budget_ok = !limited || wanted == 0 || used + wanted <= l.distinct_per_day;
   if (!bucket_ok || !budget_ok) {
     // Retry-After is when the whole request could pass: both limits must allow it.
     d.retry_after_s = s.bucket.seconds_until(cost);
@@ -154,21 +156,28 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   return d;
 }
 
-std::vector<CallerBudget> LocalRateLimiter::budgets() const {
+std::vector<CallerBudget> LocalRateLimiter::budgets() {
   std::vector<CallerBudget> out;
   const resolver::UnixTime now = clock_.now();
-  for (const Shard& shard : shards_) {
+  for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    for (const auto& [key, s] : shard.callers) {
+    for (auto& [key, s] : shard.callers) {
+      std::size_t before = s.budget.used();
+      s.budget.expire(now);  // also frees the memory of callers that went quiet
+      shard.identifiers -= before - s.budget.used();
       if (s.budget.empty()) continue;
       out.push_back({s.id, s.role, {s.budget.entries().begin(), s.budget.entries().end()}});
     }
   }
   std::lock_guard lock(restored_mu_);
-  for (const auto& [id, b] : restored_) {
-    CallerBudget copy = b;
-    std::erase_if(copy.entries, [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
-    if (!copy.entries.empty()) out.push_back(std::move(copy));
+  for (auto it = restored_.begin(); it != restored_.end();) {
+    std::erase_if(it->second.entries, [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
+    if (it->second.entries.empty()) {
+      it = restored_.erase(it);  // its caller did not come back within the window
+    } else {
+      out.push_back(it->second);
+      ++it;
+    }
   }
   return out;
 }

@@ -37,8 +37,9 @@ class LocalRateLimiter final : public RateLimiter {
   // the whole budget). Headers describe the limit that is closest to rejecting.
   RateDecision admit(const RateRequest& request) override;
 
-  // Every budget that is not empty, for the snapshot. Takes each shard's lock in turn.
-  std::vector<CallerBudget> budgets() const;
+  // Every budget that is not empty, for the snapshot; first drops the entries that have left the
+  // window (restored budgets included). Takes each shard's lock in turn.
+  std::vector<CallerBudget> budgets();
   // Adds budgets read from a snapshot; each is attached to its caller when that caller is next
   // seen (only the keyed hash of the caller key is stored). Beyond the memory bounds the rest is
   // dropped.

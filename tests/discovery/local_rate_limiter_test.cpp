@@ -165,6 +165,15 @@ TEST_CASE("LocalRateLimiter: budgets restored from a snapshot follow their calle
   CHECK(ask(second, "ip:a", ids(3, 4)).status.code() == Code::quota_exceeded);  // budget held
   CHECK(ask(second, "ip:b", ids(3, 4)).status.ok());
 
+  limits.anonymous.distinct_per_day = 2;  // lowered below what the snapshot holds
+  LocalRateLimiter lowered(limits, "secret", clock);
+  lowered.restore(saved);
+  CHECK(ask(lowered, "ip:a", ids(0, 3)).status.ok());  // repeats stay free
+  CHECK(ask(lowered, "ip:a", ids(3, 4)).status.code() == Code::quota_exceeded);
+  clock.advance(24h);
+  CHECK(lowered.budgets().empty());  // everything left the window
+  limits.anonymous.distinct_per_day = 3;
+
   LocalRateLimiter other_key(limits, "another secret", clock);
   other_key.restore(saved);
   CHECK(ask(other_key, "ip:a", ids(3, 4)).status.ok());  // different key: hashes do not match
