@@ -176,3 +176,22 @@ TEST_CASE("rate limiter seam: 429 with Retry-After and RateLimit headers") {
   CHECK(f.call("GET", "/v1/lookup?id=a@b.example").status == 429);
   CHECK(limiter.last.caller == "ip:192.0.2.7");
 }
+
+TEST_CASE("openapi.json documents every route and method the service answers") {
+  ServiceFixture f;
+  auto doc = nlohmann::json::parse(f.call("GET", "/openapi.json").body);
+  const std::pair<const char*, const char*> routes[] = {
+      {"/v1/lookup", "get"},          {"/v1/lookup", "post"},         {"/.well-known/mimi-discovery", "get"},
+      {"/v1/admin/mappings", "put"},  {"/v1/admin/mappings", "delete"}, {"/v1/admin/optout", "post"},
+      {"/v1/admin/optout", "delete"}, {"/healthz", "get"},            {"/metrics", "get"},
+      {"/openapi.json", "get"}};
+  for (const auto& [path, method] : routes) {
+    CAPTURE(path);
+    CAPTURE(method);
+    CHECK(doc["paths"][path].contains(method));
+    // Every route that exists answers something other than 404.
+    std::string m = method;
+    for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(f.call(m, path).status != 404);
+  }
+}
