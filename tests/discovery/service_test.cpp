@@ -83,10 +83,11 @@ TEST_CASE("batch lookup: order, bad identifiers, limits and types") {
   CHECK(j[2]["status"] == "not_found");
 
   CHECK(f.call("POST", "/v1/lookup", R"({"identifiers": ["a@b.c", "a@b.c", "a@b.c", "a@b.c"]})").status == 413);
-  const char* bad[] = {"", "[]", "{", R"({"identifiers": "a@b.c"})", R"({"identifiers": [1]})",
+  const std::string bad[] = {"", "[]", "{", R"({"identifiers": "a@b.c"})", R"({"identifiers": [1]})",
                        R"({"identifiers": [], "federate": "yes"})", R"({"identifiers": [], "region": 1})",
-                       R"({"identifiers": [], "extra": 1})", "\xff\xfe"};
-  for (const char* body : bad) {
+                       R"({"identifiers": [], "extra": 1})", "\xff\xfe",
+                       "{\"" + std::string(63, 'k') + "\xC3\xA9\": 1}"};
+  for (const auto& body : bad) {
     CAPTURE(body);
     auto e = f.call("POST", "/v1/lookup", body);
     CHECK(e.status == 400);
