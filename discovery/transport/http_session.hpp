@@ -40,7 +40,16 @@ class HttpSession {
                      beast::bind_front_handler(&HttpSession::on_read, derived().shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  // The per-session last-resort catch (STYLE.md, Errors): whatever escapes ends this session only.
+  void on_read(beast::error_code ec, std::size_t n) {
+    try {
+      read_done(ec, n);
+    } catch (const std::exception& e) {
+      std::cerr << "discoveryd: session ended by an unexpected error: " << e.what() << "\n";
+    }
+  }
+
+  void read_done(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return derived().do_close();
     if (ec == beast::error::timeout) return;  // the stream is already closed
     if (ec == http::error::body_limit) {
