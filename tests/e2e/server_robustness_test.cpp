@@ -85,6 +85,13 @@ TEST_CASE("server: hostile input gets a 4xx or a closed connection") {
     raw = test::raw_exchange(port, std::string("GET /v1/lookup?id=a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 40));
     check_4xx_or_closed(raw);
   }
+  SUBCASE("Expect: 100-continue is answered before the body") {
+    std::string body = R"({"identifiers": ["alice@example.com"]})";
+    std::string raw = test::raw_exchange(
+        port, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 0) == 0);
+  }
   SUBCASE("keep-alive serves several requests on one connection") {
     std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     std::string raw = test::raw_exchange(port, two);
@@ -120,7 +127,13 @@ TEST_CASE("server: SIGTERM stops it with exit code 0") {
   test::DemoIndex demo;
   test::Server server(demo.db);
   check_still_serving(server);
+  // An idle keep-alive connection does not hold the shutdown up.
+  auto idle = test::client_for(server);
+  idle->set_keep_alive(true);
+  REQUIRE(idle->Get("/healthz"));
+  auto start = std::chrono::steady_clock::now();
   CHECK(server.process().stop(SIGTERM) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
 
 TEST_CASE("server: command line errors") {
