@@ -1,5 +1,7 @@
 // discoveryd: parses the command line (DESIGN.md §9), opens the index, wires the Service and runs
 // the HTTP server until SIGTERM/SIGINT. Exit 0 on a clean stop, 1 on failure, 2 on a usage error.
+#include <arpa/inet.h>
+
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -53,7 +55,9 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   if (colon == std::string::npos || colon + 1 == listen.size()) return false;
   host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) return false;
+  if (host == "localhost") host = "127.0.0.1";
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, host.c_str(), addr) != 1 && inet_pton(AF_INET6, host.c_str(), addr) != 1) return false;
   std::string p = listen.substr(colon + 1);
   if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
   unsigned long v = std::stoul(p);
@@ -94,7 +98,7 @@ int main(int argc, char** argv) {
   if (a.tls_cert.empty() != a.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together.");
   discovery::ServerOptions options;
   if (!split_listen(a.listen, options.host, options.port)) {
-    return usage_error("--listen must be HOST:PORT, e.g. 127.0.0.1:8080.");
+    return usage_error("--listen must be IP:PORT, e.g. 127.0.0.1:8080 or [::1]:8080.");
   }
 
   discovery::Config config;
