@@ -151,3 +151,32 @@ TEST_CASE("server: command line errors") {
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("max_batch") != std::string::npos);
 }
+
+TEST_CASE("server: the access log has one line per request and no identifier in clear") {
+  test::DemoIndex demo;
+  std::string log = demo.dir.file("stderr.log");
+  std::string line;
+  {
+    test::Process p({test::bin("discoveryd"), "--db", demo.db, "--listen", "127.0.0.1:0"}, log);
+    line = p.wait_for_line("listening on http://127.0.0.1:");
+    REQUIRE(!line.empty());
+    httplib::Client c("127.0.0.1", std::stoi(line.substr(line.rfind(':') + 1)));
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(10, 0);
+    c.set_default_headers({{"X-Request-Id", "trace-me-42"}});
+    auto r = c.Get("/v1/lookup?id=%2B14155552671");
+    REQUIRE(r);
+    CHECK(r->get_header_value("X-Request-Id") == "trace-me-42");
+    REQUIRE(c.Post("/v1/lookup", R"({"identifiers": ["alice@example.com", "bob@example.org"]})", "application/json"));
+    REQUIRE(c.Get("/v1/lookup/alice@example.com"));  // unknown route with an identifier in the path
+    REQUIRE(c.Get("/v1/lookup?id=carol%40xn--bcher-kva.example&region=US"));
+    CHECK(p.stop(SIGTERM) == 0);
+  }
+  std::string text = test::read_file(log);
+  CHECK(text.find("rid=trace-me-42 method=GET route=/v1/lookup status=200") != std::string::npos);
+  CHECK(text.find("route=other status=404") != std::string::npos);
+  for (const char* secret : {"14155552671", "alice", "bob", "carol", "bcher", "%40", "region"}) {
+    CAPTURE(secret);
+    CHECK(text.find(secret) == std::string::npos);
+  }
+}
