@@ -189,7 +189,7 @@ Response Service::post_lookup(Call& call) {
 }
 
 Response Service::well_known(Call& call) {
-  auto snap = keyring_snapshot();
+  auto snap = deps_.keyring.snapshot();
   if (!snap) {
     return error_response(Status(Code::unavailable, "The signing keys are not loaded."), call.request_id);
   }

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "resolver/base64url.hpp"
 #include "service_fixture.hpp"
 
 using test::ServiceFixture;
@@ -195,4 +196,21 @@ TEST_CASE("openapi.json documents every route and method the service answers") {
     for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     CHECK(f.call(m, path).status != 404);
   }
+}
+
+TEST_CASE("a rotated signing key is published and used within seconds, without a restart") {
+  ServiceFixture f;
+  f.load_demo();
+  auto kid_of = [&](const std::string& target) {
+    auto jws = ServiceFixture::json(f.call("GET", target))["mappings"][0]["assertion"].get<std::string>();
+    auto header = resolver::base64url_decode(jws.substr(0, jws.find('.')));
+    return nlohmann::json::parse(*header)["kid"].get<std::string>();
+  };
+  std::string old_kid = kid_of("/v1/lookup?id=alice@example.com");
+  auto new_kid = resolver::create_signing_key(f.store(), f.clock().now());
+  REQUIRE(new_kid.ok());
+  f.clock().advance(std::chrono::seconds(11));
+  CHECK(ServiceFixture::json(f.call("GET", "/.well-known/mimi-discovery"))["jwks"]["keys"].size() == 2);
+  CHECK(kid_of("/v1/lookup?id=alice@example.com") == *new_kid);
+  CHECK(old_kid != *new_kid);
 }
