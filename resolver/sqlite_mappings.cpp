@@ -195,49 +195,50 @@ Result<std::unique_ptr<ImportSession>> SqliteStore::begin_import() {
   return std::unique_ptr<ImportSession>(new SqliteImportSession(std::move(*lease), *revision));
 }
 
+namespace {
+
+// Runs `write(connection, revision)` as one write transaction: committed when it succeeds,
+// rolled back when it fails.
+Result<int> in_write_transaction(SqliteStore::Lease& lease,
+                                 const std::function<Result<int>(SqliteConnection&, std::int64_t)>& write) {
+  auto revision = begin_write(*lease);
+  if (!revision) return revision.status();
+  auto n = write(*lease, *revision);
+  if (!n) {
+    rollback_write(*lease);
+    return n.status();
+  }
+  if (Status s = commit_write(*lease); !s.ok()) return s;
+  return n;
+}
+
+}  // namespace
+
 Result<int> SqliteStore::upsert_mappings(const std::vector<Mapping>& mappings) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto revision = begin_write(**lease);
-  if (!revision) return revision.status();
-  for (const auto& m : mappings) {
-    auto r = put(**lease, m, *revision);
-    if (!r) {
-      rollback_write(**lease);
-      return r.status();
-    }
-  }
-  if (Status s = commit_write(**lease); !s.ok()) return s;
-  return static_cast<int>(mappings.size());
+  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t revision) -> Result<int> {
+    for (const auto& m : mappings)
+      if (auto r = put(c, m, revision); !r) return r.status();
+    return static_cast<int>(mappings.size());
+  });
 }
 
 Result<int> SqliteStore::remove_mappings(const std::string& identifier,
                                          const std::optional<std::string>& provider) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto revision = begin_write(**lease);
-  if (!revision) return revision.status();
-  auto n = delete_mappings(**lease, identifier, provider);
-  if (!n) {
-    rollback_write(**lease);
-    return n.status();
-  }
-  if (Status s = commit_write(**lease); !s.ok()) return s;
-  return *n;
+  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t) {
+    return delete_mappings(c, identifier, provider);
+  });
 }
 
 Result<int> SqliteStore::add_optout(const std::string& identifier, UnixTime now) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto revision = begin_write(**lease);
-  if (!revision) return revision.status();
-  auto n = optout(**lease, identifier, now);
-  if (!n) {
-    rollback_write(**lease);
-    return n.status();
-  }
-  if (Status s = commit_write(**lease); !s.ok()) return s;
-  return *n;
+  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t) {
+    return optout(c, identifier, now);
+  });
 }
 
 Result<bool> SqliteStore::remove_optout(const std::string& identifier) {
