@@ -1,0 +1,121 @@
+// Loads the --config JSON file (DESIGN.md §9). Strict: an unknown key or a wrong type is an error
+// so that a typo does not silently leave a default in force.
+#include "discovery/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace discovery {
+namespace {
+
+using json = nlohmann::json;
+using resolver::Code;
+using resolver::Status;
+
+Status bad(const std::string& key, const std::string& why) {
+  return Status(Code::invalid_request, "config key \"" + key + "\" " + why + ".");
+}
+
+// Reads an integer in [lo, hi] into `out`.
+template <typename T>
+Status read_int(const json& j, const std::string& key, T& out, std::int64_t lo, std::int64_t hi) {
+  if (!j.is_number_integer()) return bad(key, "must be an integer");
+  std::int64_t v = j.get<std::int64_t>();
+  if (v < lo || v > hi) {
+    return bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  out = static_cast<T>(v);
+  return Status::Ok();
+}
+
+Status read_number(const json& j, const std::string& key, double& out) {
+  if (!j.is_number()) return bad(key, "must be a number");
+  double v = j.get<double>();
+  if (!(v > 0) || v > 1e9) return bad(key, "must be a positive number");
+  out = v;
+  return Status::Ok();
+}
+
+Status read_role(const json& j, const std::string& key, RoleLimits& out) {
+  if (!j.is_object()) return bad(key, "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    std::string name = key + "." + k;
+    Status s;
+    if (k == "rate") s = read_number(v, name, out.rate);
+    else if (k == "burst") s = read_number(v, name, out.burst);
+    else if (k == "distinct_per_day") s = read_int(v, name, out.distinct_per_day, 0, 1'000'000'000'000);
+    else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status read_rate_limits(const json& j, RateLimits& out) {
+  if (!j.is_object()) return bad("rate_limits", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "rate_limits." + k;
+    Status s;
+    if (k == "anonymous") s = read_role(v, name, out.anonymous);
+    else if (k == "client") s = read_role(v, name, out.client);
+    else if (k == "peer") s = read_role(v, name, out.peer);
+    else if (k == "admin") s = read_role(v, name, out.admin);
+    else s = bad(name, "is not a known role (anonymous, client, peer, admin)");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status read_federation(const json& j, FederationConfig& out) {
+  if (!j.is_object()) return bad("federation", "must be an object");
+  constexpr std::int64_t kHour = 3'600'000;
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "federation." + k;
+    Status s;
+    if (k == "peer_timeout_ms") s = read_int(v, name, out.peer_timeout_ms, 1, kHour);
+    else if (k == "deadline_ms") s = read_int(v, name, out.deadline_ms, 1, kHour);
+    else if (k == "cache_found_s") s = read_int(v, name, out.cache_found_s, 0, 86400 * 7);
+    else if (k == "cache_not_found_s") s = read_int(v, name, out.cache_not_found_s, 0, 86400 * 7);
+    else if (k == "max_peer_response_bytes")
+      s = read_int(v, name, out.max_peer_response_bytes, 1, std::int64_t{1} << 30);
+    else if (k == "anonymous") {
+      if (!v.is_boolean()) s = bad(name, "must be true or false");
+      else out.anonymous = v.get<bool>();
+    } else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+resolver::Result<Config> parse_config(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status(Code::invalid_request, "The config file is not valid JSON.");
+  if (!j.is_object()) return Status(Code::invalid_request, "The config file must hold a JSON object.");
+  Config c;
+  for (const auto& [k, v] : j.items()) {
+    Status s;
+    if (k == "threads") s = read_int(v, k, c.threads, 1, 256);
+    else if (k == "max_batch") s = read_int(v, k, c.max_batch, 1, 100000);
+    else if (k == "max_body_bytes") s = read_int(v, k, c.max_body_bytes, 1024, std::int64_t{1} << 30);
+    else if (k == "assertion_ttl_s") s = read_int(v, k, c.assertion_ttl_s, 1, 86400 * 365);
+    else if (k == "request_timeout_ms") s = read_int(v, k, c.request_timeout_ms, 100, 3'600'000);
+    else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
+    else if (k == "federation") s = read_federation(v, c.federation);
+    else s = bad(k, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return c;
+}
+
+resolver::Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(Code::invalid_request, "Cannot read the config file " + path + ".");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str());
+}
+
+}  // namespace discovery

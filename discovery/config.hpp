@@ -1,0 +1,54 @@
+// Config: every setting of discoveryd with its default (DESIGN.md §9), and the JSON file loader.
+// A plain value; thread-compatible (read-only after start-up).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "resolver/status.hpp"
+
+namespace discovery {
+
+// One role's limits (DESIGN.md §7). rate is requests or identifiers per second.
+struct RoleLimits {
+  double rate = 20;
+  double burst = 40;
+  std::int64_t distinct_per_day = 1000;  // 0 means unlimited
+};
+
+struct RateLimits {
+  RoleLimits anonymous{20, 40, 1000};
+  RoleLimits client{200, 400, 50000};
+  RoleLimits peer{1000, 2000, 1000000};
+  RoleLimits admin{1000, 2000, 0};
+};
+
+struct FederationConfig {
+  std::int64_t peer_timeout_ms = 800;
+  std::int64_t deadline_ms = 1500;
+  std::int64_t cache_found_s = 300;
+  std::int64_t cache_not_found_s = 30;
+  std::size_t max_peer_response_bytes = 4194304;
+  bool anonymous = false;  // anonymous callers may federate (DESIGN.md §5)
+};
+
+struct Config {
+  int threads = 2;
+  std::size_t max_batch = 1000;
+  std::size_t max_body_bytes = 1048576;
+  std::int64_t assertion_ttl_s = 86400;
+  std::int64_t request_timeout_ms = 10000;
+  RateLimits rate_limits;
+  FederationConfig federation;
+};
+
+// Reads the JSON file at `path`; missing keys keep their defaults.
+// Failure: invalid_request with one sentence naming the key and what is wrong (unknown key, wrong
+// type, out of range, not JSON), or the file that cannot be read.
+resolver::Result<Config> load_config(const std::string& path);
+
+// As load_config, from JSON text already in memory.
+resolver::Result<Config> parse_config(const std::string& text);
+
+}  // namespace discovery

@@ -1,0 +1,133 @@
+// discoveryd: parses the command line (DESIGN.md §9), opens the index, wires the Service and runs
+// the HTTP server until SIGTERM/SIGINT. Exit 0 on a clean stop, 1 on failure, 2 on a usage error.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "discovery/config.hpp"
+#include "discovery/rate_limiter.hpp"
+#include "discovery/service.hpp"
+#include "discovery/transport/server.hpp"
+#include "resolver/clock.hpp"
+#include "resolver/keyring.hpp"
+#include "resolver/resolver.hpp"
+#include "resolver/sqlite_store.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: discoveryd --db PATH [--listen HOST:PORT] [--config FILE] [--threads N]\n"
+    "                  [--tls-cert PEM --tls-key PEM]\n"
+    "\n"
+    "Serves the MIMI discovery REST API over the index at PATH (made by discoveryctl init).\n"
+    "\n"
+    "  --db PATH           the index file (required)\n"
+    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
+    "  --config FILE       JSON settings (see docs/API.md); every key is optional\n"
+    "  --threads N         worker threads (default: the config's threads, 2)\n"
+    "  --tls-cert PEM      serve HTTPS with this certificate chain (needs --tls-key)\n"
+    "  --tls-key PEM       the certificate's private key\n"
+    "  --help              print this help\n"
+    "\n"
+    "Prints 'listening on URL' once bound. SIGTERM or SIGINT stops it gracefully.\n";
+
+struct Args {
+  std::string db, listen = "127.0.0.1:8080", config, tls_cert, tls_key;
+  int threads = 0;  // 0: from the config
+};
+
+int usage_error(const std::string& sentence) {
+  std::cerr << "discoveryd: " << sentence << " (see --help)\n";
+  return 2;
+}
+
+int failure(const std::string& sentence) {
+  std::cerr << "discoveryd: " << sentence << "\n";
+  return 1;
+}
+
+// Splits "HOST:PORT" / "[V6]:PORT"; false when malformed.
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return false;
+  std::string p = listen.substr(colon + 1);
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  unsigned long v = std::stoul(p);
+  if (v > 65535) return false;
+  port = static_cast<std::uint16_t>(v);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::string* target = nullptr;
+    if (flag == "--db") target = &a.db;
+    else if (flag == "--listen") target = &a.listen;
+    else if (flag == "--config") target = &a.config;
+    else if (flag == "--tls-cert") target = &a.tls_cert;
+    else if (flag == "--tls-key") target = &a.tls_key;
+    else if (flag != "--threads") return usage_error("Unknown argument " + flag + ".");
+    if (i + 1 >= argc) return usage_error(flag + " needs a value.");
+    std::string value = argv[++i];
+    if (target) {
+      *target = value;
+    } else if (value.empty() || value.size() > 3 || value.find_first_not_of("0123456789") != std::string::npos ||
+               std::stoi(value) < 1 || std::stoi(value) > 256) {
+      return usage_error("--threads must be a number from 1 to 256.");
+    } else {
+      a.threads = std::stoi(value);
+    }
+  }
+  if (a.db.empty()) return usage_error("--db PATH is required.");
+  if (a.tls_cert.empty() != a.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together.");
+  discovery::ServerOptions options;
+  if (!split_listen(a.listen, options.host, options.port)) {
+    return usage_error("--listen must be HOST:PORT, e.g. 127.0.0.1:8080.");
+  }
+
+  discovery::Config config;
+  if (!a.config.empty()) {
+    auto loaded = discovery::load_config(a.config);
+    if (!loaded) return failure(loaded.status().message());
+    config = *loaded;
+  }
+  if (a.threads > 0) config.threads = a.threads;
+
+  auto store = resolver::SqliteStore::open(a.db, resolver::OpenMode::must_exist);
+  if (!store) return failure(store.status().message());
+  resolver::Keyring keyring;
+  if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());
+  resolver::SystemClock clock;
+  resolver::ResolverOptions resolver_options;
+  resolver_options.assertion_ttl_s = config.assertion_ttl_s;
+  resolver::Resolver resolver(**store, keyring, clock, resolver_options);
+  // The real limiter is issue 5; until then every request is admitted.
+  discovery::UnlimitedRateLimiter limiter;
+  discovery::Service service({**store, keyring, resolver, limiter, clock}, config);
+
+  options.threads = config.threads;
+  options.max_body_bytes = config.max_body_bytes;
+  options.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
+  options.tls_cert = a.tls_cert;
+  options.tls_key = a.tls_key;
+  auto server = discovery::Server::bind(service, options);
+  if (!server) return failure(server.status().message());
+  std::cout << "listening on " << (*server)->url() << std::endl;
+  (*server)->run();
+  // The server (its sockets and threads) goes before the store is closed.
+  server->reset();
+  std::cerr << "discoveryd: stopped\n";
+  return 0;
+}

@@ -1,0 +1,111 @@
+// Prometheus text rendering of the service's counters.
+#include "discovery/metrics.hpp"
+
+#include <cstdio>
+
+namespace discovery {
+namespace {
+
+// Label values come from fixed tables or peer domains; escape anyway (exposition format 0.0.4).
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') { out += "\\n"; continue; }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+void Metrics::record_request(std::string_view route, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), status}];
+  Histogram& h = latency_[std::string(route)];
+  ++h.count;
+  h.sum += seconds;
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) {
+      ++h.counts[i];
+      break;
+    }
+  }
+}
+
+void Metrics::record_lookup(std::string_view outcome, std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  lookups_[std::string(outcome)] += n;
+}
+
+void Metrics::record_peer_call(std::string_view domain, std::string_view status) {
+  std::lock_guard lock(mu_);
+  ++peer_calls_[{std::string(domain), std::string(status)}];
+}
+
+void Metrics::record_rate_limited(std::string_view code) {
+  std::lock_guard lock(mu_);
+  ++rate_limited_[std::string(code)];
+}
+
+std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
+  std::lock_guard lock(mu_);
+  std::string o;
+  o += "# HELP discovery_requests_total HTTP requests by route and status.\n";
+  o += "# TYPE discovery_requests_total counter\n";
+  for (const auto& [k, n] : requests_) {
+    o += "discovery_requests_total{route=\"" + label(k.first) + "\",status=\"" +
+         std::to_string(k.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  o += "# HELP discovery_request_duration_seconds Time from a parsed request to its response.\n";
+  o += "# TYPE discovery_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    std::string r = label(route);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      cumulative += h.counts[i];
+      o += "discovery_request_duration_seconds_bucket{route=\"" + r + "\",le=\"" +
+           number(kBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    o += "discovery_request_duration_seconds_bucket{route=\"" + r + "\",le=\"+Inf\"} " +
+         std::to_string(h.count) + "\n";
+    o += "discovery_request_duration_seconds_sum{route=\"" + r + "\"} " + number(h.sum) + "\n";
+    o += "discovery_request_duration_seconds_count{route=\"" + r + "\"} " + std::to_string(h.count) + "\n";
+  }
+  o += "# HELP discovery_lookups_total Identifiers looked up, by outcome.\n";
+  o += "# TYPE discovery_lookups_total counter\n";
+  for (const auto& [k, n] : lookups_) {
+    o += "discovery_lookups_total{outcome=\"" + label(k) + "\"} " + std::to_string(n) + "\n";
+  }
+  o += "# HELP discovery_peer_calls_total Federated peer calls, by peer and status.\n";
+  o += "# TYPE discovery_peer_calls_total counter\n";
+  for (const auto& [k, n] : peer_calls_) {
+    o += "discovery_peer_calls_total{peer=\"" + label(k.first) + "\",status=\"" + label(k.second) +
+         "\"} " + std::to_string(n) + "\n";
+  }
+  o += "# HELP discovery_rate_limited_total Lookups rejected by the rate limiter, by code.\n";
+  o += "# TYPE discovery_rate_limited_total counter\n";
+  for (const auto& [k, n] : rate_limited_) {
+    o += "discovery_rate_limited_total{code=\"" + label(k) + "\"} " + std::to_string(n) + "\n";
+  }
+  if (stats) {
+    o += "# HELP discovery_index_identifiers Distinct identifiers with at least one mapping.\n";
+    o += "# TYPE discovery_index_identifiers gauge\n";
+    o += "discovery_index_identifiers " + std::to_string(stats->identifiers) + "\n";
+    o += "# HELP discovery_index_mappings Mappings in the index.\n";
+    o += "# TYPE discovery_index_mappings gauge\n";
+    o += "discovery_index_mappings " + std::to_string(stats->mappings) + "\n";
+    o += "# HELP discovery_index_optouts Opted-out identifiers.\n";
+    o += "# TYPE discovery_index_optouts gauge\n";
+    o += "discovery_index_optouts " + std::to_string(stats->optouts) + "\n";
+  }
+  return o;
+}
+
+}  // namespace discovery

@@ -1,0 +1,53 @@
+// Metrics: the counters and histograms behind GET /metrics, rendered in the Prometheus text
+// exposition format 0.0.4 (DESIGN.md §4.6). Thread-safe: every method takes mu_.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "resolver/store.hpp"
+
+namespace discovery {
+
+class Metrics {
+ public:
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // `route` is a route template from the routing table or "other": never a raw path.
+  void record_request(std::string_view route, int status, double seconds);
+  // outcome: found, not_found, opted_out or invalid_identifier.
+  void record_lookup(std::string_view outcome, std::uint64_t n = 1);
+  // status of a peer call as in DESIGN.md §4.1 (ok, timeout, error, bad_signature, skipped).
+  void record_peer_call(std::string_view domain, std::string_view status);
+  // code: rate_limited or quota_exceeded.
+  void record_rate_limited(std::string_view code);
+
+  // The whole exposition; `stats` adds the index size gauges when present.
+  std::string render(const std::optional<resolver::Stats>& stats) const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    2.5,   5};
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> counts{};  // non-cumulative
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // guarded by mu_
+  std::map<std::string, Histogram> latency_;                        // guarded by mu_
+  std::map<std::string, std::uint64_t> lookups_;                    // guarded by mu_
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_calls_;  // guarded by mu_
+  std::map<std::string, std::uint64_t> rate_limited_;               // guarded by mu_
+};
+
+}  // namespace discovery

@@ -1,0 +1,31 @@
+// Splitting a request target into its path and decoded query parameters (RFC 3986 §3.4).
+// Free functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "resolver/status.hpp"
+
+namespace discovery {
+
+struct Target {
+  std::string path;  // as sent, without the query
+  std::vector<std::pair<std::string, std::string>> params;  // decoded, in order
+  // The value of `name`; nullopt when absent.
+  std::optional<std::string> param(std::string_view name) const;
+};
+
+// Parses an origin-form target ("/v1/lookup?id=tel%3A%2B1..."). Percent escapes are decoded; '+'
+// is kept as a plus sign (RFC 3986 gives it no meaning, and phone numbers start with it).
+// Failure: invalid_request when the target is not origin-form, an escape is malformed, a name or
+// value holds NUL or is not valid UTF-8, or a parameter is given twice.
+resolver::Result<Target> parse_target(std::string_view target);
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace discovery

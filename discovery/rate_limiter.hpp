@@ -1,0 +1,58 @@
+// RateLimiter: the seam through which the Service asks whether a caller may look up identifiers
+// now (DESIGN.md §7). Implementations are thread-safe. The real limiter is issue 5; until then the
+// default wiring is UnlimitedRateLimiter, which admits everything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "resolver/status.hpp"
+#include "resolver/store.hpp"
+
+namespace discovery {
+
+struct RateRequest {
+  std::string caller;  // "token:<id>", or "ip:<address>" with IPv6 masked to /64
+  resolver::Role role = resolver::Role::anonymous;
+  std::size_t cost = 1;  // token-bucket units: one per identifier, invalid ones included
+  std::span<const std::string> identifiers;  // canonical forms of the valid identifiers
+};
+
+// The RateLimit-* header values (seconds for reset), sent on accepted lookups and rejections.
+struct RateHeaders {
+  std::int64_t limit = 0;
+  std::int64_t remaining = 0;
+  std::int64_t reset_s = 0;
+};
+
+struct RateDecision {
+  // ok when admitted; otherwise rate_limited or quota_exceeded with a sentence for the caller.
+  resolver::Status status;
+  std::int64_t retry_after_s = 0;  // when rejected: seconds until the request could pass
+  std::optional<RateHeaders> headers;
+};
+
+class RateLimiter {
+ public:
+  RateLimiter() = default;
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+  virtual ~RateLimiter() = default;
+  // Admits and charges the request, or rejects it and charges nothing.
+  virtual RateDecision admit(const RateRequest& request) = 0;
+};
+
+// Admits every request and sends no RateLimit-* headers. The default until issue 5.
+class UnlimitedRateLimiter final : public RateLimiter {
+ public:
+  RateDecision admit(const RateRequest&) override { return {}; }
+};
+
+// The caller key of DESIGN.md §7: "token:<id>" when a token was presented, else "ip:<address>"
+// with IPv6 addresses masked to their /64 and IPv4-mapped IPv6 shown as IPv4.
+std::string caller_key(const std::optional<std::string>& token_id, const std::string& remote_ip);
+
+}  // namespace discovery

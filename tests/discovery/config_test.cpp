@@ -1,0 +1,53 @@
+// Unit tests of the config loader: defaults, overrides, and one sentence per bad file.
+#include "discovery/config.hpp"
+
+#include <doctest/doctest.h>
+
+TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
+  auto c = discovery::parse_config("{}");
+  REQUIRE(c.ok());
+  CHECK(c->threads == 2);
+  CHECK(c->max_batch == 1000);
+  CHECK(c->max_body_bytes == 1048576);
+  CHECK(c->assertion_ttl_s == 86400);
+  CHECK(c->request_timeout_ms == 10000);
+  CHECK(c->rate_limits.client.rate == 200);
+  CHECK(c->rate_limits.admin.distinct_per_day == 0);
+  CHECK(c->federation.peer_timeout_ms == 800);
+  CHECK(c->federation.max_peer_response_bytes == 4194304);
+  CHECK_FALSE(c->federation.anonymous);
+}
+
+TEST_CASE("config: overrides") {
+  auto c = discovery::parse_config(
+      R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true}})");
+  REQUIRE(c.ok());
+  CHECK(c->threads == 4);
+  CHECK(c->max_batch == 10);
+  CHECK(c->rate_limits.peer.burst == 5);
+  CHECK(c->rate_limits.peer.rate == 1000);
+  CHECK(c->federation.anonymous);
+}
+
+TEST_CASE("config: bad files are invalid_request with the key named") {
+  struct Case { const char* text; const char* needle; };
+  const Case cases[] = {
+      {"[", "not valid JSON"},
+      {"[]", "JSON object"},
+      {R"({"threads": "2"})", "\"threads\" must be an integer"},
+      {R"({"threads": 0})", "\"threads\" must be between"},
+      {R"({"max_batch": 1.5})", "\"max_batch\" must be an integer"},
+      {R"({"thread": 2})", "\"thread\" is not a known setting"},
+      {R"({"rate_limits": {"guest": {}}})", "rate_limits.guest"},
+      {R"({"rate_limits": {"client": {"rate": -1}}})", "rate_limits.client.rate"},
+      {R"({"federation": {"anonymous": 1}})", "federation.anonymous"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = discovery::parse_config(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == resolver::Code::invalid_request);
+    CHECK(r.status().message().find(c.needle) != std::string::npos);
+  }
+  CHECK(discovery::load_config("/nonexistent/config.json").status().code() == resolver::Code::invalid_request);
+}

@@ -1,0 +1,178 @@
+// Unit tests of the Service: routes, errors, auth and admin writes over plain Requests.
+#include "discovery/service.hpp"
+
+#include <doctest/doctest.h>
+
+#include "service_fixture.hpp"
+
+using test::ServiceFixture;
+
+TEST_CASE("lookup: found, several providers, provider filter, not found, opted out") {
+  ServiceFixture f;
+  f.load_demo();
+  auto r = f.call("GET", "/v1/lookup?id=tel:%2B1-415-555-2671");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "application/json; charset=utf-8");
+  CHECK(ServiceFixture::header(r, "X-Request-Id").size() == 16);
+  auto j = ServiceFixture::json(r);
+  CHECK(j["identifier"] == "tel:+14155552671");
+  CHECK(j["status"] == "found");
+  CHECK(j["mappings"].size() == 2);
+
+  j = ServiceFixture::json(f.call("GET", "/v1/lookup?id=+14155552671&provider=Talk.Example"));
+  REQUIRE(j["mappings"].size() == 1);
+  CHECK(j["mappings"][0]["provider"] == "talk.example");
+
+  j = ServiceFixture::json(f.call("GET", "/v1/lookup?id=415%20555%202671&region=us"));
+  CHECK(j["status"] == "found");
+
+  j = ServiceFixture::json(f.call("GET", "/v1/lookup?id=nobody@example.com"));
+  CHECK(j["status"] == "not_found");
+
+  REQUIRE(f.call("POST", "/v1/admin/optout", R"({"identifier": "alice@example.com"})", f.admin).status == 200);
+  j = ServiceFixture::json(f.call("GET", "/v1/lookup?id=mailto:Alice@Example.com"));
+  CHECK(j["status"] == "opted_out");
+  CHECK(j["mappings"].empty());
+  REQUIRE(f.call("DELETE", "/v1/admin/optout", R"({"identifier": "alice@example.com"})", f.admin).status == 200);
+  j = ServiceFixture::json(f.call("GET", "/v1/lookup?id=alice@example.com"));
+  CHECK(j["status"] == "not_found");  // the opt-out removed the mappings
+}
+
+TEST_CASE("lookup: request errors carry the exact code") {
+  ServiceFixture f;
+  struct Case { const char* target; int status; const char* code; };
+  const Case cases[] = {
+      {"/v1/lookup", 400, "invalid_request"},
+      {"/v1/lookup?id=", 400, "invalid_identifier"},
+      {"/v1/lookup?id=not%20an%20identifier", 400, "invalid_identifier"},
+      {"/v1/lookup?id=4155552671", 400, "invalid_identifier"},
+      {"/v1/lookup?id=a@b.example&region=XX", 400, "invalid_request"},
+      {"/v1/lookup?id=a@b.example&provider=not_a_domain", 400, "invalid_request"},
+      {"/v1/lookup?id=a@b.example&federate=maybe", 400, "invalid_request"},
+      {"/v1/lookup?id=a@b.example&id=c@d.example", 400, "invalid_request"},
+      {"/v1/lookup?id=a@b.example&foo=1", 400, "invalid_request"},
+      {"/v1/lookup?id=%00", 400, "invalid_request"},
+      {"/v1/lookup?id=%ff%fe", 400, "invalid_request"},
+      {"/v1/lookup?id=%zz", 400, "invalid_request"},
+      {"/v1/lookups", 404, "not_found"},
+      {"/", 404, "not_found"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.target);
+    auto r = f.call("GET", c.target);
+    CHECK(r.status == c.status);
+    CHECK(ServiceFixture::code(r) == c.code);
+  }
+  auto r = f.call("DELETE", "/v1/lookup");
+  CHECK(r.status == 405);
+  CHECK(ServiceFixture::header(r, "Allow") == "GET, POST");
+}
+
+TEST_CASE("batch lookup: order, bad identifiers, limits and types") {
+  discovery::Config config;
+  config.max_batch = 3;
+  ServiceFixture f(nullptr, config);
+  f.load_demo();
+  auto r = f.call("POST", "/v1/lookup", R"({"identifiers": ["+14155552671", "garbage", "bob@nowhere.example"], "region": "US"})");
+  REQUIRE(r.status == 200);
+  auto j = ServiceFixture::json(r)["results"];
+  REQUIRE(j.size() == 3);
+  CHECK(j[0]["status"] == "found");
+  CHECK(j[1]["query"] == "garbage");
+  CHECK(j[1]["error"]["code"] == "invalid_identifier");
+  CHECK(j[2]["status"] == "not_found");
+
+  CHECK(f.call("POST", "/v1/lookup", R"({"identifiers": ["a@b.c", "a@b.c", "a@b.c", "a@b.c"]})").status == 413);
+  const char* bad[] = {"", "[]", "{", R"({"identifiers": "a@b.c"})", R"({"identifiers": [1]})",
+                       R"({"identifiers": [], "federate": "yes"})", R"({"identifiers": [], "region": 1})",
+                       R"({"identifiers": [], "extra": 1})", "\xff\xfe"};
+  for (const char* body : bad) {
+    CAPTURE(body);
+    auto e = f.call("POST", "/v1/lookup", body);
+    CHECK(e.status == 400);
+    CHECK(ServiceFixture::code(e) == "invalid_request");
+  }
+}
+
+TEST_CASE("auth: anonymous, bad token, client and admin roles") {
+  ServiceFixture f;
+  CHECK(f.call("GET", "/v1/lookup?id=a@b.example", "", "nope").status == 401);
+  CHECK(f.call("GET", "/v1/lookup?id=a@b.example", "", f.client).status == 200);
+  const char* body = R"({"identifier": "a@b.example"})";
+  auto none = f.call("POST", "/v1/admin/optout", body);
+  CHECK(none.status == 401);
+  CHECK(ServiceFixture::code(none) == "unauthorized");
+  auto client = f.call("POST", "/v1/admin/optout", body, f.client);
+  CHECK(client.status == 403);
+  CHECK(ServiceFixture::code(client) == "forbidden");
+  CHECK(f.call("POST", "/v1/admin/optout", body, f.admin).status == 200);
+}
+
+TEST_CASE("admin: upsert is all or nothing; removal counts") {
+  ServiceFixture f;
+  auto r = f.call("PUT", "/v1/admin/mappings", R"({"mappings": [
+      {"identifier": "a@b.example", "provider": "chat.example", "user": "mimi://chat.example/u/1"},
+      {"identifier": "c@d.example", "provider": "not a domain", "user": "mimi://x/u/2"}]})", f.admin);
+  CHECK(r.status == 400);
+  CHECK(ServiceFixture::json(r)["error"]["message"].get<std::string>().rfind("mappings[1]", 0) == 0);
+  CHECK(ServiceFixture::json(f.call("GET", "/v1/lookup?id=a@b.example"))["status"] == "not_found");
+
+  r = f.call("PUT", "/v1/admin/mappings", R"({"mappings": [
+      {"identifier": "a@b.example", "provider": "chat.example", "user": "mimi://chat.example/u/1"},
+      {"identifier": "a@b.example", "provider": "talk.example", "user": "mimi://talk.example/u/1"}]})", f.admin);
+  REQUIRE(r.status == 200);
+  CHECK(ServiceFixture::json(r)["upserted"] == 2);
+  r = f.call("DELETE", "/v1/admin/mappings", R"({"identifier": "A@B.example", "provider": "talk.example"})", f.admin);
+  REQUIRE(r.status == 200);
+  CHECK(ServiceFixture::json(r)["removed"] == 1);
+  CHECK(ServiceFixture::json(f.call("GET", "/v1/lookup?id=a@b.example"))["mappings"].size() == 1);
+  CHECK(f.call("DELETE", "/v1/admin/mappings", R"({"identifier": "nonsense"})", f.admin).status == 400);
+}
+
+TEST_CASE("operations: well-known, healthz, metrics, openapi") {
+  ServiceFixture f;
+  auto j = ServiceFixture::json(f.call("GET", "/.well-known/mimi-discovery"));
+  CHECK(j["issuer"] == "dp.example");
+  CHECK(j["jwks"]["keys"].size() == 1);
+  CHECK(j["max_batch"] == 1000);
+  CHECK(j["api"] == "/v1");
+  CHECK(f.call("GET", "/healthz").body == R"({"status":"ok"})");
+  (void)f.call("GET", "/v1/lookup?id=a@b.example");
+  auto m = f.call("GET", "/metrics");
+  CHECK(m.content_type.rfind("text/plain", 0) == 0);
+  CHECK(m.body.find("discovery_requests_total{route=\"/v1/lookup\",status=\"200\"} 1") != std::string::npos);
+  CHECK(m.body.find("discovery_lookups_total{outcome=\"not_found\"} 1") != std::string::npos);
+  CHECK(m.body.find("discovery_index_mappings 0") != std::string::npos);
+  CHECK(nlohmann::json::parse(f.call("GET", "/openapi.json").body).contains("openapi"));
+}
+
+namespace {
+class RejectingLimiter final : public discovery::RateLimiter {
+ public:
+  discovery::RateDecision admit(const discovery::RateRequest& r) override {
+    last = r;
+    last_ids.assign(r.identifiers.begin(), r.identifiers.end());
+    return {resolver::Status(resolver::Code::quota_exceeded, "Budget spent."), 42, discovery::RateHeaders{100, 0, 42}};
+  }
+  discovery::RateRequest last;
+  std::vector<std::string> last_ids;
+};
+}  // namespace
+
+TEST_CASE("rate limiter seam: 429 with Retry-After and RateLimit headers") {
+  RejectingLimiter limiter;
+  ServiceFixture f(&limiter);
+  auto r = f.call("POST", "/v1/lookup", R"({"identifiers": ["+14155552671", "junk"]})", f.client);
+  CHECK(r.status == 429);
+  CHECK(ServiceFixture::code(r) == "quota_exceeded");
+  CHECK(ServiceFixture::header(r, "Retry-After") == "42");
+  CHECK(ServiceFixture::header(r, "RateLimit-Limit") == "100");
+  CHECK(ServiceFixture::header(r, "RateLimit-Remaining") == "0");
+  CHECK(limiter.last.cost == 2);
+  CHECK(limiter.last.role == resolver::Role::client);
+  CHECK(limiter.last.caller.rfind("token:", 0) == 0);
+  CHECK(limiter.last_ids == std::vector<std::string>{"tel:+14155552671"});
+  CHECK(f.call("GET", "/healthz").status == 200);  // operations are never limited
+  CHECK(f.call("GET", "/v1/lookup?id=a@b.example").status == 429);
+  CHECK(limiter.last.caller == "ip:192.0.2.7");
+}

@@ -1,0 +1,140 @@
+// End-to-end tests of discoveryd under hostile input, concurrency and shutdown (DESIGN.md §8, §9):
+// every bad request gets a 4xx or a closed connection, and the next request is served normally.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "server_fixture.hpp"
+
+namespace {
+
+// The status code of the first response in `raw`, or 0 when there is none (closed connection).
+int status_of(const std::string& raw) {
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || raw.size() < 12) return 0;
+  return std::stoi(raw.substr(9, 3));
+}
+
+void check_4xx_or_closed(const std::string& raw) {
+  int s = status_of(raw);
+  CAPTURE(raw.substr(0, 200));
+  CHECK((s == 0 || (s >= 400 && s < 500)));
+  if (s != 0) CHECK(raw.find("X-Request-Id") != std::string::npos);
+}
+
+void check_still_serving(const test::Server& server) {
+  auto c = test::client_for(server);
+  auto r = c->Get("/v1/lookup?id=alice@example.com");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
+
+}  // namespace
+
+TEST_CASE("server: hostile input gets a 4xx or a closed connection") {
+  test::DemoIndex demo;
+  test::Server server(demo.db, demo.config(R"({"max_body_bytes": 65536, "request_timeout_ms": 1000})"));
+  const int port = server.port();
+
+  SUBCASE("garbage bytes") {
+    std::string junk;
+    for (int i = 0; i < 4096; ++i) junk.push_back(static_cast<char>((i * 7919 + 13) % 256));
+    check_4xx_or_closed(test::raw_exchange(port, junk));
+    check_4xx_or_closed(test::raw_exchange(port, "GET / HTTP/9.9\r\n\r\n"));
+    check_4xx_or_closed(test::raw_exchange(port, "\r\n\r\n\r\n"));
+  }
+  SUBCASE("huge headers") {
+    std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+    check_4xx_or_closed(test::raw_exchange(port, req));
+    std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 5000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+    check_4xx_or_closed(test::raw_exchange(port, many + "\r\n"));
+  }
+  SUBCASE("huge declared body") {
+    std::string raw = test::raw_exchange(
+        port, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + std::string(1000, '{'));
+    CHECK(status_of(raw) == 413);
+    CHECK(raw.find("payload_too_large") != std::string::npos);
+  }
+  SUBCASE("endless chunked body") {
+    std::string req = "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 100; ++i) req += "1000\r\n" + std::string(4096, 'x') + "\r\n";
+    int s = status_of(test::raw_exchange(port, req));
+    CHECK((s == 0 || s == 413));
+  }
+  SUBCASE("body that never arrives") {
+    auto start = std::chrono::steady_clock::now();
+    std::string raw = test::raw_exchange(
+        port, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", std::chrono::seconds(8));
+    CHECK(status_of(raw) == 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));  // timed out, closed
+  }
+  SUBCASE("invalid UTF-8 and NUL in parameters") {
+    for (const char* q : {"%FF", "%C3%28", "%00", "a%00b@example.com", "%ED%A0%80"}) {
+      std::string raw = test::raw_exchange(
+          port, std::string("GET /v1/lookup?id=") + q + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      CAPTURE(q);
+      CHECK(status_of(raw) == 400);
+    }
+    std::string raw = test::raw_exchange(
+        port, "GET /v1/lookup?id=\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    check_4xx_or_closed(raw);
+    raw = test::raw_exchange(port, std::string("GET /v1/lookup?id=a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 40));
+    check_4xx_or_closed(raw);
+  }
+  SUBCASE("keep-alive serves several requests on one connection") {
+    std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    std::string raw = test::raw_exchange(port, two);
+    CHECK(raw.find("HTTP/1.1 200", 1) != std::string::npos);
+  }
+  check_still_serving(server);
+}
+
+TEST_CASE("server: 64 concurrent clients") {
+  test::DemoIndex demo;
+  test::Server server(demo.db, {"--threads", "4"});
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = test::client_for(server);
+      c->set_keep_alive(true);
+      for (int k = 0; k < 10; ++k) {
+        auto r = (i + k) % 2 ? c->Get("/v1/lookup?id=%2B14155552671")
+                             : c->Post("/v1/lookup", R"({"identifiers": ["alice@example.com", "bob@example.org"]})",
+                                       "application/json");
+        if (r && r->status == 200) ++ok;
+        else ++failed;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(ok == 640);
+  CHECK(failed == 0);
+}
+
+TEST_CASE("server: SIGTERM stops it with exit code 0") {
+  test::DemoIndex demo;
+  test::Server server(demo.db);
+  check_still_serving(server);
+  CHECK(server.process().stop(SIGTERM) == 0);
+}
+
+TEST_CASE("server: command line errors") {
+  CHECK(test::run({test::bin("discoveryd"), "--help"}).exit_code == 0);
+  CHECK(test::run({test::bin("discoveryd")}).exit_code == 2);
+  CHECK(test::run({test::bin("discoveryd"), "--db", "x", "--bogus"}).exit_code == 2);
+  CHECK(test::run({test::bin("discoveryd"), "--db", "x", "--listen", "nope"}).exit_code == 2);
+  test::TempDir dir;
+  auto r = test::run({test::bin("discoveryd"), "--db", dir.file("missing.db"), "--listen", "127.0.0.1:0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("discoveryd: ") == 0);
+  test::DemoIndex demo;
+  test::write_file(dir.file("bad.json"), R"({"max_batch": "lots"})");
+  r = test::run({test::bin("discoveryd"), "--db", demo.db, "--config", dir.file("bad.json")});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("max_batch") != std::string::npos);
+}
