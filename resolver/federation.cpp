@@ -4,6 +4,7 @@
 #include "resolver/federation.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -80,7 +81,7 @@ class Federation::Impl {
         PeerResult r;
         r.domain = kp.peer.domain;
         auto hit = cache_.get(cache_key(kp, ids[i]), now);
-        if (observer_) observer_->peer_cache(kp.peer.domain, hit.has_value());
+        report([&](FederationObserver& o) { o.peer_cache(kp.peer.domain, hit.has_value()); });
         if (hit) {
           r.status = PeerStatus::ok;
           r.lookup = std::move(*hit);
@@ -174,7 +175,7 @@ class Federation::Impl {
       }
     }
     if (skipped) {
-      if (observer_) observer_->peer_call(kp.peer.domain, PeerStatus::skipped, 0);
+      report([&](FederationObserver& o) { o.peer_call(kp.peer.domain, PeerStatus::skipped, 0); });
       return;
     }
     const auto left = options_.deadline - duration_cast<milliseconds>(Steady::now() - start);
@@ -230,9 +231,9 @@ class Federation::Impl {
       if (severity(o.status) > severity(worst)) worst = o.status;
     }
     breaker_.record(kp.peer.domain, reply.failure.has_value(), clock_.steady_now());
-    if (observer_) {
-      observer_->peer_call(kp.peer.domain, worst, std::chrono::duration<double>(finished - t0).count());
-    }
+    report([&](FederationObserver& o) {
+      o.peer_call(kp.peer.domain, worst, std::chrono::duration<double>(finished - t0).count());
+    });
     {
       std::lock_guard lock(inflight_mu_);
       for (const auto& id : ids) inflight_.erase(cache_key(kp, id));
@@ -244,7 +245,22 @@ class Federation::Impl {
   PeerClient& client_;
   const Clock& clock_;
   const FederationOptions options_;
-  FederationObserver* const observer_;
+
+ public:
+  // After set_observer returns, the old observer is never called again (calls hold the lock).
+  void set_observer(FederationObserver* observer) {
+    std::lock_guard lock(observer_mu_);
+    observer_ = observer;
+  }
+
+ private:
+  template <typename F>
+  void report(F&& f) {
+    std::lock_guard lock(observer_mu_);
+    if (observer_) f(*observer_);
+  }
+  std::mutex observer_mu_;
+  FederationObserver* observer_;  // guarded by observer_mu_
   PeerCache cache_;
   CircuitBreaker breaker_;
 
@@ -268,6 +284,8 @@ Federation::~Federation() = default;
 std::vector<std::vector<PeerResult>> Federation::ask(std::span<const std::string> identifiers) {
   return impl_->ask(identifiers);
 }
+
+void Federation::set_observer(FederationObserver* observer) { impl_->set_observer(observer); }
 
 std::vector<Peer> Federation::peers() {
   std::vector<Peer> out;

@@ -68,6 +68,11 @@ class Federation {
   // empty inner vectors.
   std::vector<std::vector<PeerResult>> ask(std::span<const std::string> identifiers);
 
+  // Reports to `observer` (may be null) from now on; once this returns the previous observer is
+  // never called again, so set null before destroying it. Lets the owner of the metrics be
+  // built after the federation (discoveryd builds its Service last).
+  void set_observer(FederationObserver* observer);
+
   // The peers as last read from the store (re-read when older than peers_refresh).
   std::vector<Peer> peers();
 
