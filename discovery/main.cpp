@@ -12,6 +12,8 @@
 #include "discovery/service.hpp"
 #include "discovery/transport/server.hpp"
 #include "resolver/clock.hpp"
+#include "resolver/federation.hpp"
+#include "resolver/http_peer_client.hpp"
 #include "resolver/keyring.hpp"
 #include "resolver/resolver.hpp"
 #include "resolver/sqlite_store.hpp"
@@ -114,12 +116,23 @@ int main(int argc, char** argv) {
   resolver::Keyring keyring;
   if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());
   resolver::SystemClock clock;
+  // Federation (DESIGN.md §5): peers are re-read from the index every few seconds, so
+  // `discoveryctl peer add` takes effect without a restart.
+  resolver::HttpPeerClient peer_client({config.federation.max_peer_response_bytes, config.federation.ca_file});
+  resolver::FederationOptions federation_options;
+  federation_options.peer_timeout = std::chrono::milliseconds(config.federation.peer_timeout_ms);
+  federation_options.deadline = std::chrono::milliseconds(config.federation.deadline_ms);
+  federation_options.cache_found_s = config.federation.cache_found_s;
+  federation_options.cache_not_found_s = config.federation.cache_not_found_s;
+  resolver::Federation federation(**store, peer_client, clock, federation_options);
   resolver::ResolverOptions resolver_options;
   resolver_options.assertion_ttl_s = config.assertion_ttl_s;
+  resolver_options.federation = &federation;
   resolver::Resolver resolver(**store, keyring, clock, resolver_options);
   // The real limiter is issue 5; until then every request is admitted.
   discovery::UnlimitedRateLimiter limiter;
   discovery::Service service({**store, keyring, resolver, limiter, clock}, config);
+  federation.set_observer(&service.federation_observer());
 
   options.threads = config.threads;
   options.max_body_bytes = config.max_body_bytes;
@@ -132,6 +145,7 @@ int main(int argc, char** argv) {
   (*server)->run();
   // The server (its sockets and threads) goes before the store is closed.
   server->reset();
+  federation.set_observer(nullptr);  // upstream calls may still finish; the service goes first
   std::cerr << "discoveryd: stopped\n";
   return 0;
 }

@@ -54,6 +54,8 @@ class Service {
   static std::string new_request_id();
 
   const Config& config() const { return config_; }
+  // Where the federation reports peer calls and cache results for /metrics.
+  resolver::FederationObserver& federation_observer() { return metrics_; }
 
  private:
   // One request being handled.
