@@ -9,7 +9,8 @@ TEST_CASE("metrics: counters, cumulative histogram buckets and index gauges") {
   m.record_request("/v1/lookup", 200, 0.3);
   m.record_request("other", 404, 0.0001);
   m.record_lookup("found", 3);
-  m.record_peer_call("dp2.example", "timeout");
+  m.peer_call("dp2.example", resolver::PeerStatus::timeout, 0.8);
+  m.peer_cache("dp2.example", true);
   m.record_rate_limited("rate_limited");
   resolver::Stats stats;
   stats.mappings = 7;
@@ -24,6 +25,7 @@ TEST_CASE("metrics: counters, cumulative histogram buckets and index gauges") {
   CHECK(has("discovery_request_duration_seconds_count{route=\"/v1/lookup\"} 2"));
   CHECK(has("discovery_lookups_total{outcome=\"found\"} 3"));
   CHECK(has("discovery_peer_calls_total{peer=\"dp2.example\",status=\"timeout\"} 1"));
+  CHECK(has("discovery_peer_cache_total{peer=\"dp2.example\",result=\"hit\"} 1"));
   CHECK(has("discovery_rate_limited_total{code=\"rate_limited\"} 1"));
   CHECK(has("discovery_index_mappings 7"));
   CHECK(m.render(std::nullopt).find("discovery_index_mappings") == std::string::npos);
