@@ -38,6 +38,21 @@ resolver::Result<std::string> body_identifier(const json& j) {
   return parsed->canonical;
 }
 
+// An admin body that names one identifier: its fields checked against `allowed`, and the
+// identifier in canonical form.
+struct IdentifierBody {
+  json body;
+  std::string identifier;
+};
+resolver::Result<IdentifierBody> read_identifier_body(resolver::Result<json> body,
+                                                      std::initializer_list<std::string_view> allowed) {
+  if (!body) return body.status();
+  if (Status s = check_fields(*body, allowed); !s.ok()) return s;
+  auto id = body_identifier(*body);
+  if (!id) return id.status();
+  return IdentifierBody{std::move(*body), std::move(*id)};
+}
+
 }  // namespace
 
 Response Service::put_mappings(Call& call) {
@@ -74,41 +89,32 @@ Response Service::put_mappings(Call& call) {
 }
 
 Response Service::delete_mappings(Call& call) {
-  auto body = parse_body(call.request);
-  if (!body) return error_response(body.status(), call.request_id);
-  if (Status s = check_fields(*body, {"identifier", "provider", "region"}); !s.ok()) return error_response(s, call.request_id);
-  auto id = body_identifier(*body);
-  if (!id) return error_response(id.status(), call.request_id);
+  auto req = read_identifier_body(parse_body(call.request), {"identifier", "provider", "region"});
+  if (!req) return error_response(req.status(), call.request_id);
   std::optional<std::string> provider;
-  if (auto p = body->find("provider"); p != body->end() && !p->is_null()) {
+  if (auto p = req->body.find("provider"); p != req->body.end() && !p->is_null()) {
     if (!p->is_string()) return error_response(Status(Code::invalid_request, "provider must be a string or null."), call.request_id);
     auto canonical = resolver::canonical_provider(p->get<std::string>());
     if (!canonical) return error_response(canonical.status(), call.request_id);
     provider = *canonical;
   }
-  auto n = deps_.store.remove_mappings(*id, provider);
+  auto n = deps_.store.remove_mappings(req->identifier, provider);
   if (!n) return error_response(n.status(), call.request_id);
   return json_response(json{{"removed", *n}}.dump());
 }
 
 Response Service::post_optout(Call& call) {
-  auto body = parse_body(call.request);
-  if (!body) return error_response(body.status(), call.request_id);
-  if (Status s = check_fields(*body, {"identifier", "region"}); !s.ok()) return error_response(s, call.request_id);
-  auto id = body_identifier(*body);
-  if (!id) return error_response(id.status(), call.request_id);
-  auto n = deps_.store.add_optout(*id, deps_.clock.now());
+  auto req = read_identifier_body(parse_body(call.request), {"identifier", "region"});
+  if (!req) return error_response(req.status(), call.request_id);
+  auto n = deps_.store.add_optout(req->identifier, deps_.clock.now());
   if (!n) return error_response(n.status(), call.request_id);
   return json_response(json{{"opted_out", true}, {"removed", *n}}.dump());
 }
 
 Response Service::delete_optout(Call& call) {
-  auto body = parse_body(call.request);
-  if (!body) return error_response(body.status(), call.request_id);
-  if (Status s = check_fields(*body, {"identifier", "region"}); !s.ok()) return error_response(s, call.request_id);
-  auto id = body_identifier(*body);
-  if (!id) return error_response(id.status(), call.request_id);
-  auto lifted = deps_.store.remove_optout(*id);
+  auto req = read_identifier_body(parse_body(call.request), {"identifier", "region"});
+  if (!req) return error_response(req.status(), call.request_id);
+  auto lifted = deps_.store.remove_optout(req->identifier);
   if (!lifted) return error_response(lifted.status(), call.request_id);
   return json_response(json{{"opted_out", false}, {"lifted", *lifted}}.dump());
 }

@@ -89,7 +89,10 @@ Status read_federation(const json& j, FederationConfig& out) {
     else if (k == "cache_not_found_s") s = read_int(v, name, out.cache_not_found_s, 0, 86400 * 7);
     else if (k == "max_peer_response_bytes")
       s = read_int(v, name, out.max_peer_response_bytes, 1, std::int64_t{1} << 30);
-    else if (k == "anonymous") {
+    else if (k == "ca_file") {
+      if (!v.is_string()) s = bad(name, "must be a file name");
+      else out.ca_file = v.get<std::string>();
+    } else if (k == "anonymous") {
       if (!v.is_boolean()) s = bad(name, "must be true or false");
       else out.anonymous = v.get<bool>();
     } else s = bad(name, "is not a known setting");

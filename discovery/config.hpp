@@ -43,6 +43,7 @@ struct FederationConfig {
   std::int64_t cache_not_found_s = 30;
   std::size_t max_peer_response_bytes = 4194304;
   bool anonymous = false;  // anonymous callers may federate (DESIGN.md §5)
+  std::string ca_file;     // PEM CAs trusted for https:// peers; empty: the system store
 };
 
 struct Config {

@@ -50,7 +50,8 @@ Response error_response(const resolver::Status& status, const std::string& reque
   nlohmann::json body = {{"error",
                           {{"code", std::string(resolver::code_name(status.code()))},
                            {"message", status.message()}}}};
-  r.body = body.dump();
+  // replace: a message may quote a truncated field name; never let that become a 500.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.headers.emplace_back("X-Request-Id", request_id);
   if (status.code() == resolver::Code::unauthorized) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mimi-discovery\"");

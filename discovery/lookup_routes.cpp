@@ -60,8 +60,8 @@ std::optional<Response> Service::admit(Call& call, std::size_t cost,
 }
 
 void Service::count_result(const resolver::LookupResult& r) {
+  // Peer calls are counted by the federation as they happen (Metrics is its observer).
   metrics_.record_lookup(resolver::lookup_status_name(r.status));
-  for (const auto& p : r.peers) metrics_.record_peer_call(p.domain, p.status);
 }
 
 Response Service::get_lookup(Call& call) {
@@ -189,7 +189,7 @@ Response Service::post_lookup(Call& call) {
 }
 
 Response Service::well_known(Call& call) {
-  auto snap = keyring_snapshot();
+  auto snap = deps_.keyring.snapshot();
   if (!snap) {
     return error_response(Status(Code::unavailable, "The signing keys are not loaded."), call.request_id);
   }

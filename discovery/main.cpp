@@ -1,5 +1,7 @@
 // discoveryd: parses the command line (DESIGN.md §9), opens the index, wires the Service and runs
 // the HTTP server until SIGTERM/SIGINT. Exit 0 on a clean stop, 1 on failure, 2 on a usage error.
+#include <arpa/inet.h>
+
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -13,6 +15,8 @@
 #include "discovery/service.hpp"
 #include "discovery/transport/server.hpp"
 #include "resolver/clock.hpp"
+#include "resolver/federation.hpp"
+#include "resolver/http_peer_client.hpp"
 #include "resolver/keyring.hpp"
 #include "resolver/resolver.hpp"
 #include "resolver/sqlite_store.hpp"
@@ -56,7 +60,9 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   if (colon == std::string::npos || colon + 1 == listen.size()) return false;
   host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) return false;
+  if (host == "localhost") host = "127.0.0.1";
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, host.c_str(), addr) != 1 && inet_pton(AF_INET6, host.c_str(), addr) != 1) return false;
   std::string p = listen.substr(colon + 1);
   if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
   unsigned long v = std::stoul(p);
@@ -97,7 +103,7 @@ int main(int argc, char** argv) {
   if (a.tls_cert.empty() != a.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together.");
   discovery::ServerOptions options;
   if (!split_listen(a.listen, options.host, options.port)) {
-    return usage_error("--listen must be HOST:PORT, e.g. 127.0.0.1:8080.");
+    return usage_error("--listen must be IP:PORT, e.g. 127.0.0.1:8080 or [::1]:8080.");
   }
 
   discovery::Config config;
@@ -113,8 +119,18 @@ int main(int argc, char** argv) {
   resolver::Keyring keyring;
   if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());
   resolver::SystemClock clock;
+  // Federation (DESIGN.md §5): peers are re-read from the index every few seconds, so
+  // `discoveryctl peer add` takes effect without a restart.
+  resolver::HttpPeerClient peer_client({config.federation.max_peer_response_bytes, config.federation.ca_file});
+  resolver::FederationOptions federation_options;
+  federation_options.peer_timeout = std::chrono::milliseconds(config.federation.peer_timeout_ms);
+  federation_options.deadline = std::chrono::milliseconds(config.federation.deadline_ms);
+  federation_options.cache_found_s = config.federation.cache_found_s;
+  federation_options.cache_not_found_s = config.federation.cache_not_found_s;
+  resolver::Federation federation(**store, peer_client, clock, federation_options);
   resolver::ResolverOptions resolver_options;
   resolver_options.assertion_ttl_s = config.assertion_ttl_s;
+  resolver_options.federation = &federation;
   resolver::Resolver resolver(**store, keyring, clock, resolver_options);
   // The limiter (DESIGN.md §7) is on unless the config turns it off (for benchmarks).
   std::unique_ptr<discovery::RateLimiter> limiter;
@@ -133,6 +149,7 @@ int main(int argc, char** argv) {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
   }
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
+  federation.set_observer(&service.federation_observer());
 
   options.threads = config.threads;
   options.max_body_bytes = config.max_body_bytes;
@@ -145,6 +162,7 @@ int main(int argc, char** argv) {
   (*server)->run();
   // The server (its sockets and threads) goes before the store is closed.
   server->reset();
+  federation.set_observer(nullptr);  // upstream calls may still finish; the service goes first
   // Then the last budget snapshot, while the limiter still exists.
   snapshotter.reset();
   std::cerr << "discoveryd: stopped\n";

@@ -28,7 +28,10 @@ std::string number(double v) {
 void Metrics::record_request(std::string_view route, int status, double seconds) {
   std::lock_guard lock(mu_);
   ++requests_[{std::string(route), status}];
-  Histogram& h = latency_[std::string(route)];
+  observe(latency_[std::string(route)], seconds);
+}
+
+void Metrics::observe(Histogram& h, double seconds) {
   ++h.count;
   h.sum += seconds;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
@@ -39,14 +42,32 @@ void Metrics::record_request(std::string_view route, int status, double seconds)
   }
 }
 
+void Metrics::render(std::string& o, const std::string& name, const std::string& labels,
+                     const Histogram& h) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += h.counts[i];
+    o += name + "_bucket{" + labels + "le=\"" + number(kBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  o += name + "_bucket{" + labels + "le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+  std::string bare = labels.empty() ? "" : "{" + labels.substr(0, labels.size() - 1) + "}";
+  o += name + "_sum" + bare + " " + number(h.sum) + "\n";
+  o += name + "_count" + bare + " " + std::to_string(h.count) + "\n";
+}
+
 void Metrics::record_lookup(std::string_view outcome, std::uint64_t n) {
   std::lock_guard lock(mu_);
   lookups_[std::string(outcome)] += n;
 }
 
-void Metrics::record_peer_call(std::string_view domain, std::string_view status) {
+void Metrics::peer_call(std::string_view domain, resolver::PeerStatus status, double seconds) {
   std::lock_guard lock(mu_);
-  ++peer_calls_[{std::string(domain), std::string(status)}];
+  observe(peer_calls_[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
+}
+
+void Metrics::peer_cache(std::string_view domain, bool hit) {
+  std::lock_guard lock(mu_);
+  ++peer_cache_[{std::string(domain), hit}];
 }
 
 void Metrics::record_rate_limited(std::string_view role, std::string_view code) {
@@ -66,27 +87,29 @@ std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
   o += "# HELP discovery_request_duration_seconds Time from a parsed request to its response.\n";
   o += "# TYPE discovery_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
-    std::string r = label(route);
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-      cumulative += h.counts[i];
-      o += "discovery_request_duration_seconds_bucket{route=\"" + r + "\",le=\"" +
-           number(kBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
-    }
-    o += "discovery_request_duration_seconds_bucket{route=\"" + r + "\",le=\"+Inf\"} " +
-         std::to_string(h.count) + "\n";
-    o += "discovery_request_duration_seconds_sum{route=\"" + r + "\"} " + number(h.sum) + "\n";
-    o += "discovery_request_duration_seconds_count{route=\"" + r + "\"} " + std::to_string(h.count) + "\n";
+    render(o, "discovery_request_duration_seconds", "route=\"" + label(route) + "\",", h);
   }
   o += "# HELP discovery_lookups_total Identifiers looked up, by outcome.\n";
   o += "# TYPE discovery_lookups_total counter\n";
   for (const auto& [k, n] : lookups_) {
     o += "discovery_lookups_total{outcome=\"" + label(k) + "\"} " + std::to_string(n) + "\n";
   }
-  o += "# HELP discovery_peer_calls_total Federated peer calls, by peer and status.\n";
+  o += "# HELP discovery_peer_calls_total Upstream calls to peer DPs, by peer and status (skipped: refused by the circuit breaker).\n";
   o += "# TYPE discovery_peer_calls_total counter\n";
-  for (const auto& [k, n] : peer_calls_) {
+  for (const auto& [k, h] : peer_calls_) {
     o += "discovery_peer_calls_total{peer=\"" + label(k.first) + "\",status=\"" + label(k.second) +
+         "\"} " + std::to_string(h.count) + "\n";
+  }
+  o += "# HELP discovery_peer_call_duration_seconds Latency of upstream calls to peer DPs, by peer and status.\n";
+  o += "# TYPE discovery_peer_call_duration_seconds histogram\n";
+  for (const auto& [k, h] : peer_calls_) {
+    render(o, "discovery_peer_call_duration_seconds",
+           "peer=\"" + label(k.first) + "\",status=\"" + label(k.second) + "\",", h);
+  }
+  o += "# HELP discovery_peer_cache_total Federated lookups of one identifier at one peer, by cache result.\n";
+  o += "# TYPE discovery_peer_cache_total counter\n";
+  for (const auto& [k, n] : peer_cache_) {
+    o += "discovery_peer_cache_total{peer=\"" + label(k.first) + "\",result=\"" + (k.second ? "hit" : "miss") +
          "\"} " + std::to_string(n) + "\n";
   }
   o += "# HELP discovery_rate_limited_total Lookups rejected by the rate limiter, by role and code.\n";

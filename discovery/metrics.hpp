@@ -11,11 +11,12 @@
 #include <string_view>
 #include <utility>
 
+#include "resolver/federation.hpp"
 #include "resolver/store.hpp"
 
 namespace discovery {
 
-class Metrics {
+class Metrics final : public resolver::FederationObserver {
  public:
   Metrics() = default;
   Metrics(const Metrics&) = delete;
@@ -25,8 +26,10 @@ class Metrics {
   void record_request(std::string_view route, int status, double seconds);
   // outcome: found, not_found, opted_out or invalid_identifier.
   void record_lookup(std::string_view outcome, std::uint64_t n = 1);
-  // status of a peer call as in DESIGN.md §4.1 (ok, timeout, error, bad_signature, skipped).
-  void record_peer_call(std::string_view domain, std::string_view status);
+  // Upstream peer calls by peer and status (DESIGN.md §4.1 peer statuses), with their latency,
+  // and peer answer cache hits and misses (FederationObserver).
+  void peer_call(std::string_view domain, resolver::PeerStatus status, double seconds) override;
+  void peer_cache(std::string_view domain, bool hit) override;
   // role: the caller's role name; code: rate_limited or quota_exceeded.
   void record_rate_limited(std::string_view role, std::string_view code);
 
@@ -41,12 +44,17 @@ class Metrics {
     std::uint64_t count = 0;
     double sum = 0;
   };
+  static void observe(Histogram& h, double seconds);
+  // Appends the _bucket, _sum and _count lines of `name`; `labels` is `a="b",` or empty.
+  static void render(std::string& o, const std::string& name, const std::string& labels,
+                     const Histogram& h);
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // guarded by mu_
   std::map<std::string, Histogram> latency_;                        // guarded by mu_
   std::map<std::string, std::uint64_t> lookups_;                    // guarded by mu_
-  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_calls_;  // guarded by mu_
+  std::map<std::pair<std::string, std::string>, Histogram> peer_calls_;  // guarded by mu_
+  std::map<std::pair<std::string, bool>, std::uint64_t> peer_cache_;     // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::uint64_t> rate_limited_;  // guarded by mu_
 };
 

@@ -1,6 +1,8 @@
 // Request target parsing: the only place query strings are decoded.
 #include "discovery/query.hpp"
 
+#include "resolver/utf8.hpp"
+
 namespace discovery {
 namespace {
 
@@ -14,10 +16,17 @@ int hex_value(char c) {
   return -1;
 }
 
-std::optional<std::string> percent_decode(std::string_view in) {
+// Form decoding (the WHATWG application/x-www-form-urlencoded rules that client libraries encode
+// with): '+' is a space, except a leading '+' in a value, kept so that a hand-typed
+// "id=+14155552671" still means the E.164 number (no identifier starts with a space).
+std::optional<std::string> percent_decode(std::string_view in, bool leading_plus_literal) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(i == 0 && leading_plus_literal ? '+' : ' ');
+      continue;
+    }
     if (in[i] != '%') {
       out.push_back(in[i]);
       continue;
@@ -40,30 +49,6 @@ std::optional<std::string> Target::param(std::string_view name) const {
   return std::nullopt;
 }
 
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n;
-    char32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-    else return false;
-    if (i + n >= text.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 resolver::Result<Target> parse_target(std::string_view target) {
   if (target.empty() || target.front() != '/') {
     return Status(Code::invalid_request, "The request target must be a path starting with '/'.");
@@ -81,17 +66,20 @@ resolver::Result<Target> parse_target(std::string_view target) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     auto eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto name = percent_decode(pair.substr(0, eq), false);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!name || !value) {
       return Status(Code::invalid_request, "The query string holds a malformed percent escape.");
     }
     for (const std::string* s : {&*name, &*value}) {
-      if (s->find('\0') != std::string::npos) {
-        return Status(Code::invalid_request, "A query parameter holds a NUL character.");
-      }
-      if (!is_valid_utf8(*s)) {
-        return Status(Code::invalid_request, "A query parameter is not valid UTF-8.");
+      switch (resolver::check_utf8(*s)) {
+        case resolver::Utf8Check::ok:
+        case resolver::Utf8Check::invisible:  // the identifier parser judges these
+          break;
+        case resolver::Utf8Check::invalid:
+          return Status(Code::invalid_request, "A query parameter is not valid UTF-8.");
+        case resolver::Utf8Check::control:
+          return Status(Code::invalid_request, "A query parameter holds NUL or another control character.");
       }
     }
     if (t.param(*name)) {

@@ -19,13 +19,11 @@ struct Target {
   std::optional<std::string> param(std::string_view name) const;
 };
 
-// Parses an origin-form target ("/v1/lookup?id=tel%3A%2B1..."). Percent escapes are decoded; '+'
-// is kept as a plus sign (RFC 3986 gives it no meaning, and phone numbers start with it).
+// Parses an origin-form target ("/v1/lookup?id=tel%3A%2B1..."). Percent escapes are decoded and
+// '+' is a space, as client libraries encode query strings, except a '+' that starts a value,
+// which stays a plus sign so that a hand-typed "id=+14155552671" works.
 // Failure: invalid_request when the target is not origin-form, an escape is malformed, a name or
-// value holds NUL or is not valid UTF-8, or a parameter is given twice.
+// value is not valid UTF-8 or holds a control character (NUL included), or a parameter is given twice.
 resolver::Result<Target> parse_target(std::string_view target);
-
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
 
 }  // namespace discovery

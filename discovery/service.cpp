@@ -60,7 +60,11 @@ std::string_view known_method(std::string_view m) {
 
 }  // namespace
 
-Service::Service(ServiceDeps deps, Config config) : deps_(deps), config_(std::move(config)) {}
+Service::Service(ServiceDeps deps, Config config) : deps_(deps), config_(std::move(config)) {
+  // The keyring is loaded by the caller (REQUIRES); the next reload is due after kKeyringMaxAge.
+  keyring_at_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       deps_.clock.steady_now().time_since_epoch()).count();
+}
 
 std::string Service::new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -108,6 +112,7 @@ Response Service::handle(const Request& request) {
                           : Status(Code::unauthorized, "This route needs an admin token: send Authorization: Bearer <token>.");
       response = error_response(denied, call.request_id);
     } else {
+      refresh_keyring();
       response = (this->*(match->handler))(call);
     }
   }
@@ -180,18 +185,16 @@ resolver::Result<nlohmann::json> Service::parse_body(const Request& request) {
   return j;
 }
 
-std::shared_ptr<const resolver::KeyringSnapshot> Service::keyring_snapshot() {
-  // Picks up `discoveryctl key rotate` without a restart (DESIGN.md §6.1: what discoveryctl
-  // commits, a running discoveryd serves). A failed reload keeps the previous keys.
-  {
-    std::lock_guard lock(keyring_mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (now - keyring_at_ >= kKeyringMaxAge) {
-      keyring_at_ = now;
-      (void)deps_.keyring.reload(deps_.store);
-    }
-  }
-  return deps_.keyring.snapshot();
+void Service::refresh_keyring() {
+  // Picks up `discoveryctl key rotate` without a restart, for signing and for the JWKS (DESIGN.md
+  // §6.1: what discoveryctl commits, a running discoveryd serves). One thread wins the reload; a
+  // failed reload keeps the previous keys.
+  std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         deps_.clock.steady_now().time_since_epoch()).count();
+  std::int64_t last = keyring_at_ns_.load(std::memory_order_relaxed);
+  if (now - last < std::chrono::nanoseconds(kKeyringMaxAge).count()) return;
+  if (!keyring_at_ns_.compare_exchange_strong(last, now)) return;
+  (void)deps_.keyring.reload(deps_.store);
 }
 
 Response Service::healthz(Call& call) {
@@ -204,8 +207,8 @@ Response Service::metrics(Call& call) {
   std::optional<resolver::Stats> stats;
   {
     std::lock_guard lock(stats_mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (!stats_ || now - stats_at_ >= kStatsMaxAge) {
+    auto now = deps_.clock.steady_now();
+    if (!stats_at_ || now - *stats_at_ >= kStatsMaxAge) {
       auto fresh = deps_.store.stats();
       if (fresh) stats_ = *fresh;
       stats_at_ = now;

@@ -3,6 +3,7 @@
 // It never sees a socket. Thread-safe: handle() may run on any number of threads at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -53,6 +54,8 @@ class Service {
   static std::string new_request_id();
 
   const Config& config() const { return config_; }
+  // Where the federation reports peer calls and cache results for /metrics.
+  resolver::FederationObserver& federation_observer() { return metrics_; }
 
  private:
   // One request being handled.
@@ -90,7 +93,8 @@ class Service {
   Response healthz(Call& call);
   Response metrics(Call& call);
   Response openapi(Call& call);
-  std::shared_ptr<const resolver::KeyringSnapshot> keyring_snapshot();
+  // Reloads the keyring from the store when the last reload is older than a few seconds.
+  void refresh_keyring();
 
   static const Route kRoutes[];
 
@@ -103,10 +107,9 @@ class Service {
 
   std::mutex stats_mu_;
   std::optional<resolver::Stats> stats_;                // guarded by stats_mu_
-  std::chrono::steady_clock::time_point stats_at_{};    // guarded by stats_mu_
+  std::optional<std::chrono::steady_clock::time_point> stats_at_;  // guarded by stats_mu_
 
-  std::mutex keyring_mu_;
-  std::chrono::steady_clock::time_point keyring_at_{};  // guarded by keyring_mu_
+  std::atomic<std::int64_t> keyring_at_ns_{0};  // steady time of the last reload; claimed by CAS
 };
 
 }  // namespace discovery

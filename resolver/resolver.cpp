@@ -1,8 +1,12 @@
 // Resolver: canonicalise, read the local index, filter, sign through the assertion cache.
 #include "resolver/resolver.hpp"
 
+#include <set>
+#include <unordered_map>
+
 #include "resolver/assertion.hpp"
 #include "resolver/assertion_cache.hpp"
+#include "resolver/federation.hpp"
 
 namespace resolver {
 
@@ -23,7 +27,8 @@ class Resolver::Impl {
 
   Result<std::vector<Result<LookupResult>>> batch(const std::vector<std::string>& inputs,
                                                   const std::string& region,
-                                                  const std::optional<std::string>& provider) {
+                                                  const std::optional<std::string>& provider,
+                                                  bool federate) {
     std::vector<Result<Identifier>> parsed;
     parsed.reserve(inputs.size());
     std::vector<std::string> canonical;
@@ -37,6 +42,19 @@ class Resolver::Impl {
     auto keys = keyring_.snapshot();
     if (!keys || !keys->active)
       return Status(Code::failed_precondition, "this discovery provider has no signing key; run 'discoveryctl key rotate'");
+    // One fan-out for the whole batch: one upstream request per peer (DESIGN §5). Opted-out
+    // identifiers are not sent: a local opt-out wins, and asking would leak the query.
+    std::vector<std::string> asked;
+    std::vector<std::vector<PeerResult>> peer_results;
+    std::unordered_map<std::string, std::size_t> asked_at;
+    if (federate && options_.federation) {
+      for (std::size_t i = 0; i < canonical.size(); ++i) {
+        if (!(*answers)[i].opted_out && asked_at.emplace(canonical[i], asked.size()).second) {
+          asked.push_back(canonical[i]);
+        }
+      }
+      if (!asked.empty()) peer_results = options_.federation->ask(asked);
+    }
     std::vector<Result<LookupResult>> out;
     out.reserve(inputs.size());
     std::size_t next = 0;
@@ -45,7 +63,9 @@ class Resolver::Impl {
         out.push_back(p.status());
         continue;
       }
-      auto r = answer(std::move(*p), std::move((*answers)[next++]), provider, *keys, now);
+      auto at = asked_at.find(p->canonical);
+      const auto* peers = at == asked_at.end() ? nullptr : &peer_results[at->second];
+      auto r = answer(std::move(*p), std::move((*answers)[next++]), provider, *keys, now, peers);
       if (!r) return r.status();  // signing failed: an internal fault, not this identifier's
       out.push_back(std::move(*r));
     }
@@ -54,7 +74,8 @@ class Resolver::Impl {
 
  private:
   Result<LookupResult> answer(Identifier id, LocalAnswer local, const std::optional<std::string>& provider,
-                              const KeyringSnapshot& keys, UnixTime now) {
+                              const KeyringSnapshot& keys, UnixTime now,
+                              const std::vector<PeerResult>* peers) {
     LookupResult r;
     r.identifier = std::move(id);
     if (local.opted_out) {
@@ -67,8 +88,27 @@ class Resolver::Impl {
       if (!jws) return jws.status();
       r.mappings.push_back({std::move(m), "local", std::move(*jws)});
     }
+    if (peers) merge(r, *peers, provider);
     r.status = r.mappings.empty() ? LookupStatus::not_found : LookupStatus::found;
     return r;
+  }
+
+  // Appends the peers' reports and their verified mappings not already present.
+  static void merge(LookupResult& r, const std::vector<PeerResult>& peers,
+                    const std::optional<std::string>& provider) {
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& s : r.mappings) seen.emplace(s.mapping.provider, s.mapping.user);
+    for (const auto& p : peers) {
+      r.peers.push_back({p.domain, std::string(peer_status_name(p.status)), p.ms});
+      if (p.status != PeerStatus::ok) {
+        r.complete = false;
+        continue;
+      }
+      for (const auto& s : p.lookup.mappings) {
+        if (provider && s.mapping.provider != *provider) continue;
+        if (seen.emplace(s.mapping.provider, s.mapping.user).second) r.mappings.push_back(s);
+      }
+    }
   }
 
   // Reuses a cached assertion while it has at least half its lifetime left (DESIGN §4.4).
@@ -97,7 +137,7 @@ Resolver::Resolver(Store& store, Keyring& keyring, const Clock& clock, ResolverO
 Resolver::~Resolver() = default;
 
 Result<LookupResult> Resolver::lookup(const LookupQuery& query) {
-  auto r = impl_->batch({query.input}, query.region, query.provider);
+  auto r = impl_->batch({query.input}, query.region, query.provider, query.federate);
   if (!r) return r.status();
   return std::move(r->front());
 }
@@ -105,7 +145,7 @@ Result<LookupResult> Resolver::lookup(const LookupQuery& query) {
 Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
     const std::vector<std::string>& inputs, const std::string& region,
     const std::optional<std::string>& provider, bool federate) {
-  return impl_->batch(inputs, region, provider);
+  return impl_->batch(inputs, region, provider, federate);
 }
 
 nlohmann::json to_json(const LookupResult& r) {

@@ -1,5 +1,8 @@
 // Resolver: answers lookups (DESIGN.md §4.1, §4.2) from the local index, signs each mapping with
-// this DP's active key through a bounded assertion cache, and (issue 4) merges peer answers.
+// this DP's active key through a bounded assertion cache, and merges peer answers (§5): local
+// first, then peers in domain order, each (provider, user) once. A local opt-out wins: the peers
+// are not asked. A peer's opted_out contributes no mapping and does not make the answer opted_out
+// (the opt-out was made at that DP; revealing it here would leak it).
 // Thread-safe: lookups may run concurrently from any number of threads.
 #pragma once
 
@@ -20,9 +23,14 @@
 
 namespace resolver {
 
+class Federation;
+
 struct ResolverOptions {
   std::int64_t assertion_ttl_s = 86400;       // DESIGN §9 assertion_ttl_s
   std::size_t assertion_cache_entries = 100000;  // bound of the signed-assertion cache
+  // Asks peers for lookups with federate=true; null answers from the local index alone. Must
+  // outlive the resolver.
+  Federation* federation = nullptr;
 };
 
 struct LookupQuery {

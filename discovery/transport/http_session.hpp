@@ -11,6 +11,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -36,11 +37,41 @@ class HttpSession {
     parser_->body_limit(ctx_.options.max_body_bytes);
     // One deadline for the idle wait, the headers and the body (DESIGN.md §9 request_timeout_ms).
     beast::get_lowest_layer(derived().stream()).expires_after(ctx_.options.request_timeout);
+    http::async_read_header(derived().stream(), buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, derived().shared_from_this()));
+  }
+
+  // Headers in: answer "Expect: 100-continue" (RFC 9110 §10.1.1) so that clients such as curl
+  // send a large body at once instead of waiting, then read the body under the same deadline.
+  void on_header(beast::error_code ec, std::size_t n) {
+    if (ec) return on_read(ec, n);
+    auto expect = parser_->get()[http::field::expect];
+    if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return boost::asio::async_write(derived().stream(), boost::asio::buffer(kContinue.data(), kContinue.size()),
+                                      beast::bind_front_handler(&HttpSession::on_continue, derived().shared_from_this()));
+    }
+    read_body();
+  }
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    read_body();
+  }
+  void read_body() {
     http::async_read(derived().stream(), buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, derived().shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  // The per-session last-resort catch (STYLE.md, Errors): whatever escapes ends this session only.
+  void on_read(beast::error_code ec, std::size_t n) {
+    try {
+      read_done(ec, n);
+    } catch (const std::exception& e) {
+      std::cerr << "discoveryd: session ended by an unexpected error: " << e.what() << "\n";
+    }
+  }
+
+  void read_done(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return derived().do_close();
     if (ec == beast::error::timeout) return;  // the stream is already closed
     if (ec == http::error::body_limit) {

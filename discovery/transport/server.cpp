@@ -22,6 +22,7 @@ using resolver::Code;
 using resolver::Status;
 
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 class BeastServer final : public Server {
  public:
@@ -31,7 +32,8 @@ class BeastServer final : public Server {
         ioc_(options.threads),
         acceptor_(net::make_strand(ioc_)),
         signals_(acceptor_.get_executor(), SIGINT, SIGTERM),
-        drain_timer_(acceptor_.get_executor()) {}
+        drain_timer_(acceptor_.get_executor()),
+        accept_pause_(acceptor_.get_executor()) {}
 
   Status bind() {
     if (!options_.tls_cert.empty()) {
@@ -88,8 +90,14 @@ class BeastServer final : public Server {
     acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
-        // A failed accept (e.g. out of file descriptors) is logged; accepting goes on.
+        // A failed accept (e.g. out of file descriptors) is logged and accepting goes on after a
+        // pause, so that a persistent failure does not spin a core and flood the log.
         std::cerr << "discoveryd: accept failed: " << ec.message() << "\n";
+        accept_pause_.expires_after(kAcceptPause);
+        accept_pause_.async_wait([this](boost::system::error_code) {
+          if (acceptor_.is_open()) do_accept();
+        });
+        return;
       } else {
         try {
           if (tls_) start_tls_session(std::move(socket), *tls_, ctx_);
@@ -107,6 +115,7 @@ class BeastServer final : public Server {
     ctx_.stopping = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_pause_.cancel();
     deadline_ = std::chrono::steady_clock::now() + options_.drain_deadline;
     poll_drain();
   }
@@ -131,6 +140,7 @@ class BeastServer final : public Server {
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   net::steady_timer drain_timer_;
+  net::steady_timer accept_pause_;
   std::chrono::steady_clock::time_point deadline_{};
 };
 

@@ -12,6 +12,9 @@ TEST_CASE("parse_target: good targets") {
   CHECK(t->param("federate") == "");
   CHECK_FALSE(t->param("provider"));
   CHECK(discovery::parse_target("/v1/lookup?id=+1415")->param("id") == "+1415");
+  CHECK(discovery::parse_target("/v1/lookup?id=%2B1+(415)+555")->param("id") == "+1 (415) 555");
+  CHECK(discovery::parse_target("/v1/lookup?id=+1+415")->param("id") == "+1 415");
+  CHECK(discovery::parse_target("/v1/lookup?a+b=c")->param("a b") == "c");
   CHECK(discovery::parse_target("/x?id=%C3%A9")->param("id") == "\xC3\xA9");
   CHECK(discovery::parse_target("/healthz")->params.empty());
 }

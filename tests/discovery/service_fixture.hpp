@@ -58,6 +58,7 @@ class ServiceFixture {
   }
 
   resolver::Store& store() { return *store_; }
+  resolver::ManualClock& clock() { return clock_; }
   std::string admin, client;
 
  private:

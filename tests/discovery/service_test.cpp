@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "resolver/base64url.hpp"
 #include "service_fixture.hpp"
 
 using test::ServiceFixture;
@@ -83,10 +84,11 @@ TEST_CASE("batch lookup: order, bad identifiers, limits and types") {
   CHECK(j[2]["status"] == "not_found");
 
   CHECK(f.call("POST", "/v1/lookup", R"({"identifiers": ["a@b.c", "a@b.c", "a@b.c", "a@b.c"]})").status == 413);
-  const char* bad[] = {"", "[]", "{", R"({"identifiers": "a@b.c"})", R"({"identifiers": [1]})",
+  const std::string bad[] = {"", "[]", "{", R"({"identifiers": "a@b.c"})", R"({"identifiers": [1]})",
                        R"({"identifiers": [], "federate": "yes"})", R"({"identifiers": [], "region": 1})",
-                       R"({"identifiers": [], "extra": 1})", "\xff\xfe"};
-  for (const char* body : bad) {
+                       R"({"identifiers": [], "extra": 1})", "\xff\xfe",
+                       "{\"" + std::string(63, 'k') + "\xC3\xA9\": 1}"};
+  for (const auto& body : bad) {
     CAPTURE(body);
     auto e = f.call("POST", "/v1/lookup", body);
     CHECK(e.status == 400);
@@ -175,4 +177,40 @@ TEST_CASE("rate limiter seam: 429 with Retry-After and RateLimit headers") {
   CHECK(f.call("GET", "/healthz").status == 200);  // operations are never limited
   CHECK(f.call("GET", "/v1/lookup?id=a@b.example").status == 429);
   CHECK(limiter.last.caller == "ip:192.0.2.7");
+}
+
+TEST_CASE("openapi.json documents every route and method the service answers") {
+  ServiceFixture f;
+  auto doc = nlohmann::json::parse(f.call("GET", "/openapi.json").body);
+  const std::pair<const char*, const char*> routes[] = {
+      {"/v1/lookup", "get"},          {"/v1/lookup", "post"},         {"/.well-known/mimi-discovery", "get"},
+      {"/v1/admin/mappings", "put"},  {"/v1/admin/mappings", "delete"}, {"/v1/admin/optout", "post"},
+      {"/v1/admin/optout", "delete"}, {"/healthz", "get"},            {"/metrics", "get"},
+      {"/openapi.json", "get"}};
+  for (const auto& [path, method] : routes) {
+    CAPTURE(path);
+    CAPTURE(method);
+    CHECK(doc["paths"][path].contains(method));
+    // Every route that exists answers something other than 404.
+    std::string m = method;
+    for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(f.call(m, path).status != 404);
+  }
+}
+
+TEST_CASE("a rotated signing key is published and used within seconds, without a restart") {
+  ServiceFixture f;
+  f.load_demo();
+  auto kid_of = [&](const std::string& target) {
+    auto jws = ServiceFixture::json(f.call("GET", target))["mappings"][0]["assertion"].get<std::string>();
+    auto header = resolver::base64url_decode(jws.substr(0, jws.find('.')));
+    return nlohmann::json::parse(*header)["kid"].get<std::string>();
+  };
+  std::string old_kid = kid_of("/v1/lookup?id=alice@example.com");
+  auto new_kid = resolver::create_signing_key(f.store(), f.clock().now());
+  REQUIRE(new_kid.ok());
+  f.clock().advance(std::chrono::seconds(11));
+  CHECK(ServiceFixture::json(f.call("GET", "/.well-known/mimi-discovery"))["jwks"]["keys"].size() == 2);
+  CHECK(kid_of("/v1/lookup?id=alice@example.com") == *new_kid);
+  CHECK(old_kid != *new_kid);
 }

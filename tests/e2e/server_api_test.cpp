@@ -25,6 +25,14 @@ std::string error_code(const httplib::Result& r) {
   return json::parse(r->body)["error"]["code"];
 }
 
+// Checks that `r` is the JSON error `code` with `status`.
+void check_error(const httplib::Result& r, int status, const std::string& code) {
+  REQUIRE(r);
+  CHECK(r->status == status);
+  CHECK(r->get_header_value("Content-Type") == "application/json; charset=utf-8");
+  CHECK(error_code(r) == code);
+}
+
 }  // namespace
 
 TEST_CASE("server: lookup outcomes over HTTP") {
@@ -93,34 +101,24 @@ TEST_CASE("server: every error code with its status") {
   auto c = test::client_for(server);
 
   auto r = c->Get("/v1/lookup?id=12");
-  CHECK(r->status == 400);
-  CHECK(error_code(r) == "invalid_identifier");
+  check_error(r, 400, "invalid_identifier");
   r = c->Get("/v1/lookup?region=US");
-  CHECK(r->status == 400);
-  CHECK(error_code(r) == "invalid_request");
+  check_error(r, 400, "invalid_request");
   r = c->Post("/v1/lookup", "{not json", "application/json");
-  CHECK(r->status == 400);
-  CHECK(error_code(r) == "invalid_request");
+  check_error(r, 400, "invalid_request");
   r = c->Post("/v1/lookup", R"({"identifiers": [1, 2]})", "application/json");
-  CHECK(r->status == 400);
-  CHECK(error_code(r) == "invalid_request");
+  check_error(r, 400, "invalid_request");
   r = c->Get("/v1/lookup?id=a@b.example", test::bearer("not-a-token"));
-  CHECK(r->status == 401);
-  CHECK(error_code(r) == "unauthorized");
+  check_error(r, 401, "unauthorized");
   r = c->Get("/v1/nothing");
-  CHECK(r->status == 404);
-  CHECK(error_code(r) == "not_found");
+  check_error(r, 404, "not_found");
   r = c->Put("/v1/lookup", "{}", "application/json");
-  CHECK(r->status == 405);
-  CHECK(error_code(r) == "method_not_allowed");
+  check_error(r, 405, "method_not_allowed");
   CHECK(r->get_header_value("Allow") == "GET, POST");
   r = c->Post("/v1/lookup", R"({"identifiers": ["a@b.c","a@b.c","a@b.c","a@b.c","a@b.c","a@b.c"]})", "application/json");
-  CHECK(r->status == 413);
-  CHECK(error_code(r) == "payload_too_large");
+  check_error(r, 413, "payload_too_large");
   r = c->Post("/v1/lookup", std::string(5000, ' '), "application/json");
-  REQUIRE(r);
-  CHECK(r->status == 413);
-  CHECK(error_code(r) == "payload_too_large");
+  check_error(r, 413, "payload_too_large");
   // The server is still fine.
   auto c2 = test::client_for(server);
   CHECK(c2->Get("/healthz")->status == 200);
@@ -133,11 +131,9 @@ TEST_CASE("server: admin routes need the admin role") {
   const std::string put = R"({"mappings": [{"identifier": "dave@example.net", "provider": "chat.example",
                              "user": "mimi://chat.example/u/dave", "tags": ["personal"]}]})";
   auto r = c->Put("/v1/admin/mappings", put, "application/json");
-  CHECK(r->status == 401);
-  CHECK(error_code(r) == "unauthorized");
+  check_error(r, 401, "unauthorized");
   r = c->Put("/v1/admin/mappings", test::bearer(demo.client), put, "application/json");
-  CHECK(r->status == 403);
-  CHECK(error_code(r) == "forbidden");
+  check_error(r, 403, "forbidden");
   r = c->Put("/v1/admin/mappings", test::bearer(demo.admin), put, "application/json");
   REQUIRE(r->status == 200);
   CHECK(json::parse(r->body)["upserted"] == 1);

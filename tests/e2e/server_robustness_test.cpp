@@ -85,6 +85,13 @@ TEST_CASE("server: hostile input gets a 4xx or a closed connection") {
     raw = test::raw_exchange(port, std::string("GET /v1/lookup?id=a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 40));
     check_4xx_or_closed(raw);
   }
+  SUBCASE("Expect: 100-continue is answered before the body") {
+    std::string body = R"({"identifiers": ["alice@example.com"]})";
+    std::string raw = test::raw_exchange(
+        port, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 0) == 0);
+  }
   SUBCASE("keep-alive serves several requests on one connection") {
     std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     std::string raw = test::raw_exchange(port, two);
@@ -123,7 +130,13 @@ TEST_CASE("server: SIGTERM stops it with exit code 0") {
   test::DemoIndex demo;
   test::Server server(demo.db);
   check_still_serving(server);
+  // An idle keep-alive connection does not hold the shutdown up.
+  auto idle = test::client_for(server);
+  idle->set_keep_alive(true);
+  REQUIRE(idle->Get("/healthz"));
+  auto start = std::chrono::steady_clock::now();
   CHECK(server.process().stop(SIGTERM) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
 
 TEST_CASE("server: command line errors") {
@@ -140,4 +153,33 @@ TEST_CASE("server: command line errors") {
   r = test::run({test::bin("discoveryd"), "--db", demo.db, "--config", dir.file("bad.json")});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("max_batch") != std::string::npos);
+}
+
+TEST_CASE("server: the access log has one line per request and no identifier in clear") {
+  test::DemoIndex demo;
+  std::string log = demo.dir.file("stderr.log");
+  std::string line;
+  {
+    test::Process p({test::bin("discoveryd"), "--db", demo.db, "--listen", "127.0.0.1:0"}, log);
+    line = p.wait_for_line("listening on http://127.0.0.1:");
+    REQUIRE(!line.empty());
+    httplib::Client c("127.0.0.1", std::stoi(line.substr(line.rfind(':') + 1)));
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(10, 0);
+    c.set_default_headers({{"X-Request-Id", "trace-me-42"}});
+    auto r = c.Get("/v1/lookup?id=%2B14155552671");
+    REQUIRE(r);
+    CHECK(r->get_header_value("X-Request-Id") == "trace-me-42");
+    REQUIRE(c.Post("/v1/lookup", R"({"identifiers": ["alice@example.com", "bob@example.org"]})", "application/json"));
+    REQUIRE(c.Get("/v1/lookup/alice@example.com"));  // unknown route with an identifier in the path
+    REQUIRE(c.Get("/v1/lookup?id=carol%40xn--bcher-kva.example&region=US"));
+    CHECK(p.stop(SIGTERM) == 0);
+  }
+  std::string text = test::read_file(log);
+  CHECK(text.find("rid=trace-me-42 method=GET route=/v1/lookup status=200") != std::string::npos);
+  CHECK(text.find("route=other status=404") != std::string::npos);
+  for (const char* secret : {"14155552671", "alice", "bob", "carol", "bcher", "%40", "region"}) {
+    CAPTURE(secret);
+    CHECK(text.find(secret) == std::string::npos);
+  }
 }
