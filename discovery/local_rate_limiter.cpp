@@ -17,6 +17,16 @@ std::string plural(std::size_t n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
+// "20 identifiers a second", or "one identifier every 1000 seconds" for slow rates.
+std::string rate_text(double rate) {
+  if (rate >= 1) return plural(static_cast<std::size_t>(rate), "identifier") + " a second";
+  return "one identifier every " + std::to_string(static_cast<std::int64_t>(std::ceil(1 / rate))) + " seconds";
+}
+
+RateDecision reject(Code code, std::string message, std::int64_t retry_after_s, RateHeaders headers) {
+  return {Status(code, std::move(message)), retry_after_s, headers};
+}
+
 }  // namespace
 
 LocalRateLimiter::LocalRateLimiter(const RateLimits& limits, std::string secret,
@@ -98,47 +108,35 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   RateHeaders budget_h{l.distinct_per_day, std::max<std::int64_t>(0, l.distinct_per_day - used),
                        s.budget.seconds_until_empty(now)};
 
-  RateDecision d;
-  if (cost > l.burst) {
-    d.status = Status(Code::rate_limited, "A batch of " + plural(request.cost, "identifier") +
-                                              " exceeds this caller's burst of " +
-                                              std::to_string(static_cast<std::int64_t>(l.burst)) +
-                                              "; split it into smaller batches.");
-    d.retry_after_s = s.bucket.seconds_until_full();
-    d.headers = bucket_h;
-    return d;
+  if (cost > l.burst) {  // can never pass
+    return reject(Code::rate_limited,
+                  "A batch of " + plural(request.cost, "identifier") + " exceeds this caller's burst of " +
+                      std::to_string(static_cast<std::int64_t>(l.burst)) + "; split it into smaller batches.",
+                  s.bucket.seconds_until_full(), bucket_h);
   }
-  if (limited && wanted > l.distinct_per_day) {
-    d.status = Status(Code::quota_exceeded, "A batch of " + plural(fresh.size(), "new identifier") +
-                                                " exceeds this caller's daily budget of " +
-                                                std::to_string(l.distinct_per_day) +
-                                                "; split it over several days.");
-    d.retry_after_s = DistinctBudget::kWindowS;
-    d.headers = budget_h;
-    return d;
+  if (limited && wanted > l.distinct_per_day) {  // can never pass
+    return reject(Code::quota_exceeded,
+                  "A batch of " + plural(fresh.size(), "new identifier") + " exceeds this caller's daily budget of " +
+                      std::to_string(l.distinct_per_day) + "; split it over several days.",
+                  DistinctBudget::kWindowS, budget_h);
   }
-  const bool bucket_ok = s.bucket.can_take(cost);
   // No new identifier always fits: repeats stay free even when a restored budget is over a
   // lowered limit.
   const bool budget_ok = !limited || wanted == 0 || used + wanted <= l.distinct_per_day;
-  if (!bucket_ok || !budget_ok) {
-    // Retry-After is when the whole request could pass: both limits must allow it.
-    d.retry_after_s = s.bucket.seconds_until(cost);
-    if (!budget_ok) {
-      d.retry_after_s = std::max(d.retry_after_s, s.budget.seconds_until(fresh.size(), l.distinct_per_day, now));
-      d.status = Status(Code::quota_exceeded, "This caller has looked up its " + std::to_string(l.distinct_per_day) +
-                                                  " distinct identifiers for the last 24 hours; repeat lookups "
-                                                  "are still allowed.");
-      d.headers = budget_h;
-    } else {
-      d.status = Status(Code::rate_limited, "Too many lookups; slow down to " +
-                                                std::to_string(static_cast<std::int64_t>(l.rate)) +
-                                                " identifiers a second.");
-      d.headers = bucket_h;
-    }
-    return d;
+  // Retry-After is when the whole request could pass: both limits must allow it.
+  if (!budget_ok) {
+    return reject(Code::quota_exceeded,
+                  "This caller has looked up its " + std::to_string(l.distinct_per_day) +
+                      " distinct identifiers for the last 24 hours; repeat lookups are still allowed.",
+                  std::max(s.bucket.seconds_until(cost), s.budget.seconds_until(fresh.size(), l.distinct_per_day, now)),
+                  budget_h);
+  }
+  if (!s.bucket.can_take(cost)) {
+    return reject(Code::rate_limited, "Too many lookups; slow down to " + rate_text(l.rate) + ".",
+                  s.bucket.seconds_until(cost), bucket_h);
   }
 
+  RateDecision d;
   s.bucket.take(cost);
   if (!fresh.empty()) {
     s.budget.charge(fresh, now);
