@@ -5,13 +5,15 @@
 # the same index, in the same run. Both servers run side by side and wrk alternates between them,
 # so drift on a shared machine hits both alike. Lookups are spread over 2*N identifiers (half of
 # them in the index), so the distinct budget grows as it would under enumeration.
-# Prints each run, the medians and the ratio enabled/disabled (acceptance: >= 0.90).
+# Prints each run, the medians and the ratio enabled/disabled (acceptance: >= 0.90). On a shared
+# machine throughput swings with other load, so it also prints each server's CPU time per request
+# (user + system, from /proc), which other processes disturb much less.
 # Usage: bench/ratelimit.sh [N] [RUNS] [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
-RUNS=${2:-5}
-SECS=${3:-10}
+RUNS=${2:-11}
+SECS=${3:-5}
 CONNS=${4:-32}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cmake --build build --target discoveryd discoveryctl -j2 >/dev/null
@@ -42,9 +44,10 @@ LUA
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
-start() {  # start CONFIG -> prints the port
+start() {  # start CONFIG -> prints the port; the pid goes to CONFIG.pid
   build/discoveryd --db "$OUT/index.db" --listen 127.0.0.1:0 --config "$1" >"$1.out" 2>"$1.err" &
   pids+=($!)
+  echo $! >"$1.pid"
   for _ in $(seq 100); do
     if grep -q 'listening on' "$1.out"; then sed -n 's/.*:\([0-9]*\)$/\1/p' "$1.out"; return; fi
     sleep 0.1
@@ -54,19 +57,32 @@ start() {  # start CONFIG -> prints the port
 }
 port_on=$(start "$OUT/on.json")
 port_off=$(start "$OUT/off.json")
-rps() {  # rps PORT -> requests per second
-  wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$OUT/lookup.lua" "http://127.0.0.1:$1" | awk '/Requests\/sec/ {print $2}'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+rps() {  # rps PORT PID -> "requests/s cpu-µs-per-request"
+  local t0 t1 out
+  t0=$(cpu_ticks "$2")
+  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$OUT/lookup.lua" "http://127.0.0.1:$1")
+  t1=$(cpu_ticks "$2")
+  echo "$out" | awk -v d=$((t1 - t0)) -v tick="$TICK" -v s="$SECS" \
+    '/Requests\/sec/ {printf "%s %.1f\n", $2, d / tick * 1e6 / ($2 * s)}'
 }
 # Warm-up: fills the assertion caches of both, so that signing does not favour the second.
-rps "$port_on" >/dev/null
-rps "$port_off" >/dev/null
+pid_on=$(cat "$OUT/on.json.pid") pid_off=$(cat "$OUT/off.json.pid")
+rps "$port_on" "$pid_on" >/dev/null
+rps "$port_off" "$pid_off" >/dev/null
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-on=() off=() pair=()
+on=() off=() pair=() cpu_on=() cpu_off=()
 for ((i = 1; i <= RUNS; i++)); do
-  if ((i % 2)); then a=$(rps "$port_on"); b=$(rps "$port_off"); else b=$(rps "$port_off"); a=$(rps "$port_on"); fi
-  on+=("$a") off+=("$b") pair+=("$(echo "$a / $b" | bc -l)")
-  printf 'run %d: limiter enabled %.0f req/s | disabled %.0f req/s | ratio %.3f\n' "$i" "$a" "$b" "${pair[-1]}"
+  if ((i % 2)); then
+    read -r a ca < <(rps "$port_on" "$pid_on"); read -r b cb < <(rps "$port_off" "$pid_off")
+  else
+    read -r b cb < <(rps "$port_off" "$pid_off"); read -r a ca < <(rps "$port_on" "$pid_on")
+  fi
+  on+=("$a") off+=("$b") pair+=("$(echo "$a / $b" | bc -l)") cpu_on+=("$ca") cpu_off+=("$cb")
+  printf 'run %d: limiter enabled %.0f req/s (%s µs CPU/req) | disabled %.0f req/s (%s µs CPU/req) | ratio %.3f\n' \
+    "$i" "$a" "$ca" "$b" "$cb" "${pair[-1]}"
 done
 mon=$(printf '%s\n' "${on[@]}" | median)
 moff=$(printf '%s\n' "${off[@]}" | median)
@@ -77,3 +93,6 @@ printf 'median of %d runs (%d s, %d connections, %d identifiers): enabled %.0f r
   "$RUNS" "$SECS" "$CONNS" "$((2 * N))" "$mon" "$moff"
 printf 'ratio enabled/disabled: %.3f (acceptance: >= 0.90); median of the per-run ratios %.3f\n' \
   "$(echo "$mon / $moff" | bc -l)" "$(printf '%s\n' "${pair[@]}" | median)"
+con=$(printf '%s\n' "${cpu_on[@]}" | median) coff=$(printf '%s\n' "${cpu_off[@]}" | median)
+printf 'median CPU per request: enabled %.1f µs, disabled %.1f µs; throughput ratio implied by CPU: %.3f\n' \
+  "$con" "$coff" "$(echo "$coff / $con" | bc -l)"

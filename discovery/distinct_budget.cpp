@@ -16,9 +16,7 @@ void DistinctBudget::expire(resolver::UnixTime now) {
 std::vector<std::uint64_t> DistinctBudget::fresh(std::span<const std::uint64_t> hashes) const {
   std::vector<std::uint64_t> out;
   for (std::uint64_t h : hashes) {
-    if (seen_.count(h)) continue;
-    // A batch is at most max_batch long: a linear scan for in-batch repeats is cheap enough.
-    if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+    if (!seen_.count(h)) out.push_back(h);
   }
   return out;
 }

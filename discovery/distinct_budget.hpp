@@ -25,7 +25,8 @@ class DistinctBudget {
 
   // Forgets entries charged at or before now - kWindowS. Call before the others.
   void expire(resolver::UnixTime now);
-  // The hashes of `hashes` not charged in the window, each once, in first-seen order.
+  // The hashes of `hashes` not charged in the window, in input order.
+  // REQUIRES: no hash twice in `hashes` (the limiter deduplicates before taking its lock).
   std::vector<std::uint64_t> fresh(std::span<const std::uint64_t> hashes) const;
   // Charges `fresh` (from fresh()) at `now`.
   void charge(std::span<const std::uint64_t> fresh, resolver::UnixTime now);

@@ -88,6 +88,9 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   if (l.distinct_per_day > 0) {
     hashes.reserve(request.identifiers.size());
     for (const auto& id : request.identifiers) hashes.push_back(hash_.hash64(id));
+    // An identifier twice in one batch counts once; done before the lock, which stays short.
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   }
 
   Shard& shard = shards_[std::hash<std::string>{}(request.caller) % kShards];

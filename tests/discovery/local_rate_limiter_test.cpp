@@ -178,3 +178,17 @@ TEST_CASE("LocalRateLimiter: budgets restored from a snapshot follow their calle
   other_key.restore(saved);
   CHECK(ask(other_key, "ip:a", ids(3, 4)).status.ok());  // different key: hashes do not match
 }
+
+TEST_CASE("LocalRateLimiter: an identifier twice in a batch costs two tokens but one unit of budget") {
+  resolver::ManualClock clock;
+  auto limits = small_limits();
+  limits.anonymous = {100, 100, 5};
+  LocalRateLimiter l(limits, "k", clock);
+  std::vector<std::string> batch = {"mailto:a@example.com", "mailto:a@example.com", "mailto:b@example.com"};
+  auto d = ask(l, "ip:a", batch);
+  REQUIRE(d.status.ok());
+  CHECK(d.headers->limit == 5);
+  CHECK(d.headers->remaining == 3);
+  auto next = ask(l, "ip:a", ids(0, 1));
+  CHECK(next.headers->remaining == 2);
+}
