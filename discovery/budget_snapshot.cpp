@@ -31,7 +31,8 @@ class Reader {
   bool need(std::size_t n) const { return b_.size() - pos_ >= n; }
   std::uint64_t get(int bytes) {
     std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v |= std::uint64_t{static_cast<unsigned char>(b_[pos_ + i])} << (8 * i);
+    for (int i = 0; i < bytes; ++i)
+      v |= std::uint64_t{static_cast<unsigned char>(b_[pos_ + i])} << (8 * i);
     pos_ += static_cast<std::size_t>(bytes);
     return v;
   }
@@ -51,7 +52,8 @@ Status corrupt(const std::string& why) {
 }
 
 Status io_error(const std::string& what, const std::string& path) {
-  return Status(Code::unavailable, "Cannot " + what + " " + path + ": " + std::strerror(errno) + ".");
+  return Status(Code::unavailable,
+                "Cannot " + what + " " + path + ": " + std::strerror(errno) + ".");
 }
 
 }  // namespace
@@ -92,7 +94,8 @@ resolver::Result<std::vector<CallerBudget>> decode_snapshot(std::string_view byt
     CallerBudget b;
     r.copy(b.caller.data(), b.caller.size());
     std::uint64_t role = r.get(1);
-    if (role > static_cast<std::uint64_t>(resolver::Role::admin)) return corrupt("a role is unknown");
+    if (role > static_cast<std::uint64_t>(resolver::Role::admin))
+      return corrupt("a role is unknown");
     b.role = static_cast<resolver::Role>(role);
     std::uint64_t n = r.get(4);
     if (!r.need(n * 16)) return corrupt("caller " + std::to_string(i) + "'s entries are cut short");
@@ -141,7 +144,8 @@ Status write_snapshot_file(const std::string& path, std::string_view bytes) {
 resolver::Result<std::string> read_snapshot_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (errno == ENOENT) return Status(Code::not_found, "There is no rate-limit snapshot at " + path + ".");
+    if (errno == ENOENT)
+      return Status(Code::not_found, "There is no rate-limit snapshot at " + path + ".");
     return io_error("read", path);
   }
   std::ostringstream s;

@@ -46,7 +46,8 @@ resolver::UnixTime DistinctBudget::seconds_until_empty(resolver::UnixTime now) c
 }
 
 void DistinctBudget::restore(std::vector<Entry> entries, resolver::UnixTime now) {
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.at < b.at; });
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.at < b.at; });
   entries_.clear();
   seen_.clear();
   for (const Entry& e : entries) {

@@ -19,8 +19,8 @@ class DistinctBudget {
   static constexpr resolver::UnixTime kWindowS = 86400;  // "a rolling 24 hours" (DESIGN.md §7)
 
   struct Entry {
-    std::uint64_t hash;        // KeyedHash::hash64 of the canonical identifier
-    resolver::UnixTime at;     // when it was charged
+    std::uint64_t hash;     // KeyedHash::hash64 of the canonical identifier
+    resolver::UnixTime at;  // when it was charged
   };
 
   // Forgets entries charged at or before now - kWindowS. Call before the others.
@@ -45,7 +45,7 @@ class DistinctBudget {
   void restore(std::vector<Entry> entries, resolver::UnixTime now);
 
  private:
-  std::deque<Entry> entries_;              // charge order, which is time order
+  std::deque<Entry> entries_;               // charge order, which is time order
   std::unordered_set<std::uint64_t> seen_;  // the hashes of entries_
 };
 

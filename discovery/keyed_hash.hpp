@@ -28,7 +28,8 @@ class KeyedHash {
   std::array<std::uint8_t, 32> mac(std::string_view text) const;
 
   std::string key_;
-  void* template_ = nullptr;  // EVP_MAC_CTX keyed once; duplicated per call (cheaper than re-keying)
+  void* template_ =
+      nullptr;  // EVP_MAC_CTX keyed once; duplicated per call (cheaper than re-keying)
 };
 
 }  // namespace discovery

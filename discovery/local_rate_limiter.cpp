@@ -20,10 +20,12 @@ std::string plural(std::size_t n, const char* what) {
 // "20 identifiers a second", or "one identifier every 1000 seconds" for slow rates.
 std::string rate_text(double rate) {
   if (rate >= 1) return plural(static_cast<std::size_t>(rate), "identifier") + " a second";
-  return "one identifier every " + std::to_string(static_cast<std::int64_t>(std::ceil(1 / rate))) + " seconds";
+  return "one identifier every " + std::to_string(static_cast<std::int64_t>(std::ceil(1 / rate))) +
+         " seconds";
 }
 
-RateDecision reject(Code code, std::string message, std::int64_t retry_after_s, RateHeaders headers) {
+RateDecision reject(Code code, std::string message, std::int64_t retry_after_s,
+                    RateHeaders headers) {
   return {Status(code, std::move(message)), retry_after_s, headers};
 }
 
@@ -37,12 +39,16 @@ LocalRateLimiter::LocalRateLimiter(const RateLimits& limits, std::string secret,
       shard_callers_(std::max<std::size_t>(1, limits.max_callers / kShards)),
       shard_identifiers_(std::max<std::size_t>(1, limits.max_tracked_identifiers / kShards)) {}
 
-LocalRateLimiter::CallerState& LocalRateLimiter::find_locked(Shard& shard, const RateRequest& request) {
+LocalRateLimiter::CallerState& LocalRateLimiter::find_locked(Shard& shard,
+                                                             const RateRequest& request) {
   const RoleLimits& l = limits_.of(request.role);
   auto it = shard.callers.find(request.caller);
   if (it == shard.callers.end()) {
-    CallerState fresh{hash_.hash128("caller\n" + request.caller), request.role,
-                      TokenBucket(l.rate, l.burst, clock_.steady_now()), {}, {}};
+    CallerState fresh{hash_.hash128("caller\n" + request.caller),
+                      request.role,
+                      TokenBucket(l.rate, l.burst, clock_.steady_now()),
+                      {},
+                      {}};
     {
       std::lock_guard lock(restored_mu_);
       if (auto r = restored_.find(fresh.id); r != restored_.end()) {
@@ -106,20 +112,23 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   const bool limited = l.distinct_per_day > 0;
   const auto used = static_cast<std::int64_t>(s.budget.used());
   const auto wanted = static_cast<std::int64_t>(fresh.size());
-  RateHeaders bucket_h{static_cast<std::int64_t>(l.burst), static_cast<std::int64_t>(std::floor(s.bucket.tokens())),
+  RateHeaders bucket_h{static_cast<std::int64_t>(l.burst),
+                       static_cast<std::int64_t>(std::floor(s.bucket.tokens())),
                        s.bucket.seconds_until_full()};
   RateHeaders budget_h{l.distinct_per_day, std::max<std::int64_t>(0, l.distinct_per_day - used),
                        s.budget.seconds_until_empty(now)};
 
   if (cost > l.burst) {  // can never pass
-    return reject(Code::rate_limited,
-                  "A batch of " + plural(request.cost, "identifier") + " exceeds this caller's burst of " +
-                      std::to_string(static_cast<std::int64_t>(l.burst)) + "; split it into smaller batches.",
-                  s.bucket.seconds_until_full(), bucket_h);
+    return reject(
+        Code::rate_limited,
+        "A batch of " + plural(request.cost, "identifier") + " exceeds this caller's burst of " +
+            std::to_string(static_cast<std::int64_t>(l.burst)) + "; split it into smaller batches.",
+        s.bucket.seconds_until_full(), bucket_h);
   }
   if (limited && wanted > l.distinct_per_day) {  // can never pass
     return reject(Code::quota_exceeded,
-                  "A batch of " + plural(fresh.size(), "new identifier") + " exceeds this caller's daily budget of " +
+                  "A batch of " + plural(fresh.size(), "new identifier") +
+                      " exceeds this caller's daily budget of " +
                       std::to_string(l.distinct_per_day) + "; split it over several days.",
                   DistinctBudget::kWindowS, budget_h);
   }
@@ -128,11 +137,13 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   const bool budget_ok = !limited || wanted == 0 || used + wanted <= l.distinct_per_day;
   // Retry-After is when the whole request could pass: both limits must allow it.
   if (!budget_ok) {
-    return reject(Code::quota_exceeded,
-                  "This caller has looked up its " + std::to_string(l.distinct_per_day) +
-                      " distinct identifiers for the last 24 hours; repeat lookups are still allowed.",
-                  std::max(s.bucket.seconds_until(cost), s.budget.seconds_until(fresh.size(), l.distinct_per_day, now)),
-                  budget_h);
+    return reject(
+        Code::quota_exceeded,
+        "This caller has looked up its " + std::to_string(l.distinct_per_day) +
+            " distinct identifiers for the last 24 hours; repeat lookups are still allowed.",
+        std::max(s.bucket.seconds_until(cost),
+                 s.budget.seconds_until(fresh.size(), l.distinct_per_day, now)),
+        budget_h);
   }
   if (!s.bucket.can_take(cost)) {
     return reject(Code::rate_limited, "Too many lookups; slow down to " + rate_text(l.rate) + ".",
@@ -150,7 +161,8 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   bucket_h.remaining = static_cast<std::int64_t>(std::floor(s.bucket.tokens()));
   bucket_h.reset_s = s.bucket.seconds_until_full();
   if (limited && l.distinct_per_day - used - wanted < bucket_h.remaining) {
-    d.headers = RateHeaders{l.distinct_per_day, l.distinct_per_day - used - wanted, s.budget.seconds_until_empty(now)};
+    d.headers = RateHeaders{l.distinct_per_day, l.distinct_per_day - used - wanted,
+                            s.budget.seconds_until_empty(now)};
   } else {
     d.headers = bucket_h;
   }
@@ -172,7 +184,8 @@ std::vector<CallerBudget> LocalRateLimiter::budgets() {
   }
   std::lock_guard lock(restored_mu_);
   for (auto it = restored_.begin(); it != restored_.end();) {
-    std::erase_if(it->second.entries, [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
+    std::erase_if(it->second.entries,
+                  [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
     if (it->second.entries.empty()) {
       it = restored_.erase(it);  // its caller did not come back within the window
     } else {

@@ -12,7 +12,8 @@ class TokenBucket {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   // A full bucket at `now`.
-  TokenBucket(double rate, double burst, TimePoint now) : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
+  TokenBucket(double rate, double burst, TimePoint now)
+      : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
 
   // Adds what accrued since the last call (never above burst). Call before the others.
   void refill(TimePoint now);

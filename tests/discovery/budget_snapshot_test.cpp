@@ -35,8 +35,9 @@ TEST_CASE("snapshot: torn, edited or foreign bytes are rejected with invalid_req
   std::string good = discovery::encode_snapshot(in);
   std::string flipped = good;
   flipped[20] ^= 1;
-  for (const std::string& bad : {std::string(), std::string("hello"), good.substr(0, good.size() - 1), flipped,
-                                 std::string("MIMIRL01") + std::string(40, '\0')}) {
+  for (const std::string& bad :
+       {std::string(), std::string("hello"), good.substr(0, good.size() - 1), flipped,
+        std::string("MIMIRL01") + std::string(40, '\0')}) {
     CHECK(discovery::decode_snapshot(bad).status().code() == Code::invalid_request);
   }
 }
@@ -47,7 +48,8 @@ TEST_CASE("snapshotter: save and load round trip; missing and corrupt files are 
   resolver::ManualClock clock;
   discovery::RateLimits limits;
   limits.anonymous = {100, 100, 2};
-  std::vector<std::string> two = {"tel:+14155550001", "tel:+14155550002"}, third = {"tel:+14155550003"};
+  std::vector<std::string> two = {"tel:+14155550001", "tel:+14155550002"},
+                           third = {"tel:+14155550003"};
   std::vector<std::string> logged;
   auto log = [&](const std::string& s) { logged.push_back(s); };
   {
@@ -63,7 +65,8 @@ TEST_CASE("snapshotter: save and load round trip; missing and corrupt files are 
     discovery::LocalRateLimiter l(limits, "k", clock);
     discovery::BudgetSnapshotter s(l, path, log);
     CHECK(s.load().ok());
-    CHECK(l.admit({"ip:a", resolver::Role::anonymous, 1, third}).status.code() == Code::quota_exceeded);
+    CHECK(l.admit({"ip:a", resolver::Role::anonymous, 1, third}).status.code() ==
+          Code::quota_exceeded);
     CHECK(l.admit({"ip:a", resolver::Role::anonymous, 2, two}).status.ok());
   }
   test::write_file(path, "not a snapshot");

@@ -31,8 +31,9 @@ std::vector<std::string> ids(int from, int to) {
   return out;
 }
 
-RateDecision ask(LocalRateLimiter& l, const std::string& caller, const std::vector<std::string>& ids,
-                 std::size_t cost = 0, Role role = Role::anonymous) {
+RateDecision ask(LocalRateLimiter& l, const std::string& caller,
+                 const std::vector<std::string>& ids, std::size_t cost = 0,
+                 Role role = Role::anonymous) {
   return l.admit({caller, role, cost ? cost : std::max<std::size_t>(1, ids.size()), ids});
 }
 
@@ -59,7 +60,8 @@ TEST_CASE("LocalRateLimiter: burst, then 429 until the bucket refills") {
   CHECK(ask(l, "ip:192.0.2.1", same).status.code() == Code::rate_limited);
 }
 
-TEST_CASE("LocalRateLimiter: a batch costs one unit per identifier; one over the burst never passes") {
+TEST_CASE(
+    "LocalRateLimiter: a batch costs one unit per identifier; one over the burst never passes") {
   resolver::ManualClock clock;
   LocalRateLimiter l(small_limits(), "k", clock);
   auto too_big = ask(l, "ip:a", ids(0, 4));
@@ -129,7 +131,8 @@ TEST_CASE("LocalRateLimiter: memory is bounded; the least recently seen callers 
   auto limits = small_limits();
   limits.max_callers = 64;  // one caller per shard
   LocalRateLimiter l(limits, "k", clock);
-  for (int i = 0; i < 5000; ++i) (void)ask(l, "ip:10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), ids(0, 1));
+  for (int i = 0; i < 5000; ++i)
+    (void)ask(l, "ip:10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), ids(0, 1));
   CHECK(l.tracked_callers() <= LocalRateLimiter::kShards);
   // An evicted caller comes back with a full bucket and an empty budget.
   for (int i = 0; i < 3; ++i) (void)ask(l, "ip:a", ids(0, 1));
@@ -179,12 +182,14 @@ TEST_CASE("LocalRateLimiter: budgets restored from a snapshot follow their calle
   CHECK(ask(other_key, "ip:a", ids(3, 4)).status.ok());  // different key: hashes do not match
 }
 
-TEST_CASE("LocalRateLimiter: an identifier twice in a batch costs two tokens but one unit of budget") {
+TEST_CASE(
+    "LocalRateLimiter: an identifier twice in a batch costs two tokens but one unit of budget") {
   resolver::ManualClock clock;
   auto limits = small_limits();
   limits.anonymous = {100, 100, 5};
   LocalRateLimiter l(limits, "k", clock);
-  std::vector<std::string> batch = {"mailto:a@example.com", "mailto:a@example.com", "mailto:b@example.com"};
+  std::vector<std::string> batch = {"mailto:a@example.com", "mailto:a@example.com",
+                                    "mailto:b@example.com"};
   auto d = ask(l, "ip:a", batch);
   REQUIRE(d.status.ok());
   CHECK(d.headers->limit == 5);

@@ -1,12 +1,11 @@
 // End-to-end tests of the rate limiter in the real discoveryd (DESIGN.md §7, issue 5): anonymous
 // bursts get 429 with the headers, a second source address has its own bucket, a client token's
 // distinct budget is enforced while repeats pass, and budgets hold across a restart.
+#include <doctest/doctest.h>
 #include <signal.h>
 
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "server_fixture.hpp"
 
@@ -73,11 +72,13 @@ TEST_CASE("ratelimit: an anonymous burst gets 429 with Retry-After and RateLimit
     auto o = other.Post("/v1/lookup", batch(0, 6), "application/json");
     REQUIRE(o);
     CHECK(o->status == 429);
-    CHECK(json::parse(o->body)["error"]["message"].get<std::string>().find("split") != std::string::npos);
+    CHECK(json::parse(o->body)["error"]["message"].get<std::string>().find("split") !=
+          std::string::npos);
   }
 }
 
-TEST_CASE("ratelimit: a client's distinct budget is enforced, repeats pass, and it survives a restart") {
+TEST_CASE(
+    "ratelimit: a client's distinct budget is enforced, repeats pass, and it survives a restart") {
   test::DemoIndex demo;
   auto config = demo.config(kConfig);
   auto auth = test::bearer(demo.client);
@@ -96,7 +97,8 @@ TEST_CASE("ratelimit: a client's distinct budget is enforced, repeats pass, and 
     long long retry = std::stoll(over->get_header_value("Retry-After"));
     CHECK(retry > 86000);
     CHECK(retry <= 86400);
-    for (int i = 0; i < 5; ++i) CHECK(c->Post("/v1/lookup", auth, batch(0, 3), "application/json")->status == 200);
+    for (int i = 0; i < 5; ++i)
+      CHECK(c->Post("/v1/lookup", auth, batch(0, 3), "application/json")->status == 200);
     CHECK(c->Get("/v1/lookup?id=%2B14155551001", auth)->status == 200);  // one of the three
     // A mixed batch with one new identifier is rejected whole.
     CHECK(c->Post("/v1/lookup", auth, batch(1, 4), "application/json")->status == 429);
