@@ -1,6 +1,6 @@
 // KeyedHash: HMAC-SHA256 under a secret key, truncated, so the rate limiter can remember which
 // identifiers and callers it has seen without keeping them in clear (DESIGN.md §7, §8).
-// Thread-safe: hashing only reads the prepared key context.
+// Thread-safe: each thread hashes with its own copy of the keyed context.
 #pragma once
 
 #include <array>
@@ -28,8 +28,9 @@ class KeyedHash {
   std::array<std::uint8_t, 32> mac(std::string_view text) const;
 
   std::string key_;
-  void* template_ =
-      nullptr;  // EVP_MAC_CTX keyed once; duplicated per call (cheaper than re-keying)
+  const std::uint64_t id_;  // tells this key's per-thread contexts from another instance's
+  // EVP_MAC_CTX keyed once; each thread hashes with its own duplicate of it.
+  void* template_ = nullptr;
 };
 
 }  // namespace discovery
