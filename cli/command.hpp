@@ -15,6 +15,8 @@
 namespace cli {
 
 struct Context {
+  Context(std::string db_path, Io streams) : db(std::move(db_path)), io(streams) {}
+
   std::string db;  // --db or DISCOVERY_DB
   Io io;
   resolver::SystemClock clock;
