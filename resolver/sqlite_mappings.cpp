@@ -31,6 +31,17 @@ constexpr const char* kLookup =
     "   AND (m.expires_at IS NULL OR m.expires_at > ?2)"
     " ORDER BY q.key, m.provider, m.user";
 
+// Reads provider, user, tags, keys, updated_at, expires_at, revision from columns first.. of a row.
+void read_mapping_columns(const Statement& st, int first, Mapping& m) {
+  m.provider = st.text(first);
+  m.user = st.text(first + 1);
+  m.tags = tags_from_json(st.text(first + 2));
+  m.keys = keys_from_json(st.text(first + 3));
+  m.updated_at = st.integer(first + 4);
+  m.expires_at = st.optional_integer(first + 5);
+  m.revision = st.integer(first + 6);
+}
+
 Result<Upsert> put(SqliteConnection& c, const Mapping& m, std::int64_t revision) {
   const std::string tags = tags_json(m.tags);
   const std::string keys = keys_json(m.keys);
@@ -173,13 +184,7 @@ Result<std::vector<LocalAnswer>> SqliteStore::lookup(std::span<const std::string
     if (st->is_null(2)) continue;  // no mapping
     Mapping m;
     m.identifier = identifiers[static_cast<std::size_t>(st->integer(0))];
-    m.provider = st->text(2);
-    m.user = st->text(3);
-    m.tags = tags_from_json(st->text(4));
-    m.keys = keys_from_json(st->text(5));
-    m.updated_at = st->integer(6);
-    m.expires_at = st->optional_integer(7);
-    m.revision = st->integer(8);
+    read_mapping_columns(*st, 2, m);
     a.mappings.push_back(std::move(m));
   }
   return answers;
@@ -271,13 +276,7 @@ Status SqliteStore::export_all(const std::function<Status(const ExportRecord&)>&
     if (!*row) break;
     Mapping& m = rec.mapping;
     m.identifier = st->text(0);
-    m.provider = st->text(1);
-    m.user = st->text(2);
-    m.tags = tags_from_json(st->text(3));
-    m.keys = keys_from_json(st->text(4));
-    m.updated_at = st->integer(5);
-    m.expires_at = st->optional_integer(6);
-    m.revision = st->integer(7);
+    read_mapping_columns(*st, 1, m);
     if (Status s = sink(rec); !s.ok()) return s;
   }
   auto opt = (*lease)->prepare("SELECT identifier FROM optouts ORDER BY identifier");
