@@ -6,6 +6,7 @@
 
 #include "resolver/base64url.hpp"
 #include "resolver/identifier.hpp"
+#include "resolver/utf8.hpp"
 
 namespace resolver {
 namespace {
@@ -36,34 +37,10 @@ Status check_user(const std::string& user) {
   return Status::Ok();
 }
 
-// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 0;
-    if (n == 0 || i + n >= s.size()) return false;
-    std::uint32_t cp = c & (0x3f >> n);
-    for (std::size_t k = 1; k <= n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 Status check_tag(const std::string& tag) {
   if (tag.empty() || tag.size() > kMaxTagBytes) return bad("a tag must be 1 to 64 bytes long");
   if (!no_controls(tag)) return bad("a tag contains control characters");
-  if (!valid_utf8(tag)) return bad("a tag is not valid UTF-8");
+  if (!is_valid_utf8(tag)) return bad("a tag is not valid UTF-8");
   return Status::Ok();
 }
 

@@ -28,7 +28,7 @@ struct ImportOptions {
   bool skip_invalid = false;  // skip and list bad rows instead of aborting
   unsigned threads = 0;       // parser threads; 0 = the number of cores
   UnixTime now = 0;           // updated_at of records that carry none
-  std::function<void(const ImportProgress&)> on_progress;  // called about every 16k lines
+  std::function<void(const ImportProgress&)> on_progress;  // called after each chunk of 4096 lines
 };
 
 struct RowError {

@@ -42,21 +42,23 @@ void read_mapping_columns(const Statement& st, int first, Mapping& m) {
   m.revision = st.integer(first + 6);
 }
 
+// Both mapping statements take the same eight parameters (?1..?8), so one writer serves both.
+Result<int> write_mapping(SqliteConnection& c, const char* sql, const Mapping& m, const std::string& tags,
+                          const std::string& keys, std::int64_t revision, std::string_view what) {
+  auto st = c.prepare(sql);
+  if (!st) return st.status();
+  st->bind(1, m.identifier).bind(2, m.provider).bind(3, m.user).bind(4, tags).bind(5, keys);
+  st->bind(6, m.updated_at).bind(7, m.expires_at).bind(8, revision);
+  return st->run(what);
+}
+
 Result<Upsert> put(SqliteConnection& c, const Mapping& m, std::int64_t revision) {
   const std::string tags = tags_json(m.tags);
   const std::string keys = keys_json(m.keys);
-  auto update = c.prepare(kUpdateMapping);
-  if (!update) return update.status();
-  update->bind(1, m.identifier).bind(2, m.provider).bind(3, m.user).bind(4, tags).bind(5, keys);
-  update->bind(6, m.updated_at).bind(7, m.expires_at).bind(8, revision);
-  auto changed = update->run("updating a mapping");
+  auto changed = write_mapping(c, kUpdateMapping, m, tags, keys, revision, "updating a mapping");
   if (!changed) return changed.status();
   if (*changed > 0) return Upsert::updated;
-  auto insert = c.prepare(kInsertMapping);
-  if (!insert) return insert.status();
-  insert->bind(1, m.identifier).bind(2, m.provider).bind(3, m.user).bind(4, tags).bind(5, keys);
-  insert->bind(6, m.updated_at).bind(7, m.expires_at).bind(8, revision);
-  auto inserted = insert->run("inserting a mapping");
+  auto inserted = write_mapping(c, kInsertMapping, m, tags, keys, revision, "inserting a mapping");
   if (!inserted) return inserted.status();
   return Upsert::inserted;
 }
@@ -170,7 +172,9 @@ Result<std::vector<LocalAnswer>> SqliteStore::lookup(std::span<const std::string
   if (!lease) return lease.status();
   auto st = (*lease)->prepare(kLookup);
   if (!st) return st.status();
-  st->bind(1, nlohmann::json(std::vector<std::string>(identifiers.begin(), identifiers.end())).dump());
+  nlohmann::json batch = nlohmann::json::array();
+  for (const auto& id : identifiers) batch.push_back(id);
+  st->bind(1, batch.dump());
   st->bind(2, now);
   for (;;) {
     auto row = st->step("reading the index");

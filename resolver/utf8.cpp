@@ -73,6 +73,13 @@ locale_t utf8_locale() {
 
 }  // namespace
 
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size())
+    if (decode(text, i) < 0) return false;
+  return true;
+}
+
 Utf8Check check_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {

@@ -25,6 +25,9 @@ void append_lower_utf8(std::string_view text, std::string& out);
 // Appends `text` with ASCII letters lower-cased and every other byte unchanged.
 void append_lower_ascii(std::string_view text, std::string& out);
 
+// True when `text` is well-formed UTF-8 (RFC 3629), whatever characters it holds.
+bool is_valid_utf8(std::string_view text);
+
 // True when every byte is ASCII.
 bool is_ascii(std::string_view text);
 
