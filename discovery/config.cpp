@@ -101,6 +101,19 @@ Status read_federation(const json& j, FederationConfig& out) {
   return Status::Ok();
 }
 
+Status read_workers(const json& j, WorkerConfig& out) {
+  if (!j.is_object()) return bad("workers", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "workers." + k;
+    Status s;
+    if (k == "threads") s = read_int(v, name, out.threads, 0, 1024);
+    else if (k == "queue") s = read_int(v, name, out.queue, 0, 1'000'000);
+    else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -127,6 +140,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "request_timeout_ms") s = read_int(v, k, c.request_timeout_ms, 100, 3'600'000);
     else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
     else if (k == "federation") s = read_federation(v, c.federation);
+    else if (k == "workers") s = read_workers(v, c.workers);
     else s = bad(k, "is not a known setting");
     if (!s.ok()) return s;
   }

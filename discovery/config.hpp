@@ -46,14 +46,23 @@ struct FederationConfig {
   std::string ca_file;     // PEM CAs trusted for https:// peers; empty: the system store
 };
 
+// The worker pool for work that may block on the network (docs/ARCHITECTURE.md): federated
+// lookups and admin writes. When every thread is busy and `queue` requests wait, the next is
+// answered 503 with Retry-After.
+struct WorkerConfig {
+  int threads = 32;  // 0: no pool; such work runs on the I/O threads (not for production)
+  std::size_t queue = 256;
+};
+
 struct Config {
-  int threads = 2;
+  int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
   std::size_t max_body_bytes = 1048576;
   std::int64_t assertion_ttl_s = 86400;
   std::int64_t request_timeout_ms = 10000;
   RateLimits rate_limits;
   FederationConfig federation;
+  WorkerConfig workers;
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

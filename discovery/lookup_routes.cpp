@@ -1,202 +1,131 @@
-// The lookup routes of the REST API (DESIGN.md §4.1-4.3): query and body validation, the rate
-// limiter seam, and the resolver calls.
-#include <algorithm>
-#include <cctype>
+// The lookup routes: request validation, then one Work that the pipeline charges and runs.
+#include "discovery/lookup_routes.hpp"
 
-#include "discovery/service.hpp"
+#include "discovery/request_rules.hpp"
 #include "resolver/identifier.hpp"
-#include "resolver/import_record.hpp"
 
 namespace discovery {
 
-using resolver::Code;
-using resolver::Role;
-using resolver::Status;
 using json = nlohmann::json;
+using resolver::Code;
+using resolver::Result;
+using resolver::Status;
 
-namespace {
-
-// Validates the options shared by GET and POST. region: ISO 3166 alpha-2; provider: a domain.
-Status check_region(std::string& region) {
-  for (char& c : region) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (!region.empty() && (region.size() != 2 || !resolver::is_known_region(region))) {
-    return Status(Code::invalid_request, "region must be an ISO 3166 alpha-2 country code such as US.");
-  }
-  return Status::Ok();
+Surface LookupRoutes::surface() {
+  auto bind = [this](auto method) { return [this, method](Call& c) { return (this->*method)(c); }; };
+  Surface s{"lookup", Dialect::mimi, {}};
+  s.routes = {
+      {.method = "GET", .path = "/v1/lookup", .limited = true,
+       .query = {{"id", "region", "provider", "federate"}, {}},
+       .handler = bind(&LookupRoutes::get_lookup)},
+      {.method = "POST", .path = "/v1/lookup", .limited = true,
+       .handler = bind(&LookupRoutes::post_lookup)},
+      {.method = "GET", .path = "/.well-known/mimi-discovery",
+       .handler = respond(bind(&LookupRoutes::well_known))},
+  };
+  return s;
 }
 
-Status check_provider(std::string& provider) {
-  auto canonical = resolver::canonical_provider(provider);
-  if (!canonical) {
-    return Status(Code::invalid_request, "provider must be a domain name such as chat.example.");
-  }
-  provider = *canonical;
-  return Status::Ok();
-}
-
-void add_rate_headers(Response& r, const std::optional<RateHeaders>& h) {
-  if (!h) return;
-  r.headers.emplace_back("RateLimit-Limit", std::to_string(h->limit));
-  r.headers.emplace_back("RateLimit-Remaining", std::to_string(h->remaining));
-  r.headers.emplace_back("RateLimit-Reset", std::to_string(h->reset_s));
-}
-
-}  // namespace
-
-// Asks the limiter; returns the 429 response when it says no, nullopt when admitted.
-std::optional<Response> Service::admit(Call& call, std::size_t cost,
-                                       std::span<const std::string> canonical, RateDecision& d) {
-  d = deps_.limiter.admit({call.caller, call.role, cost, canonical});
-  if (d.status.ok()) return std::nullopt;
-  Status s = d.status;
-  if (s.code() != Code::rate_limited && s.code() != Code::quota_exceeded) {
-    s = Status(Code::rate_limited, s.message());
-  }
-  metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
-  Response r = error_response(s, call.request_id);
-  r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, d.retry_after_s)));
-  add_rate_headers(r, d.headers);
-  return r;
-}
-
-void Service::count_result(const resolver::LookupResult& r) {
+void LookupRoutes::count(const Result<resolver::LookupResult>& r) {
   // Peer calls are counted by the federation as they happen (Metrics is its observer).
-  metrics_.record_lookup(resolver::lookup_status_name(r.status));
+  ctx_.metrics.record_lookup(r ? resolver::lookup_status_name(r->status) : "invalid_identifier");
 }
 
-Response Service::get_lookup(Call& call) {
-  for (const auto& [name, value] : call.target.params) {
-    if (name != "id" && name != "region" && name != "provider" && name != "federate") {
-      return error_response(Status(Code::invalid_request,
-                                   "Unknown query parameter; use id, region, provider and federate."),
-                            call.request_id);
-    }
+Work LookupRoutes::lookup_work(const Call& call, std::vector<std::string> inputs,
+                               const std::string& region, resolver::LookupOptions options,
+                               bool single) {
+  options.federate = may_federate(options.federate, call.role, ctx_.config.federation);
+  Work w;
+  w.cost = inputs.size();  // invalid identifiers cost a token but no budget (DESIGN.md §7)
+  auto parsed = resolver::parse_identifiers(inputs, region);
+  w.identifiers.reserve(parsed.size());
+  for (const auto& p : parsed) {
+    if (p) w.identifiers.push_back(p->canonical);
   }
-  resolver::LookupQuery q;
+  // Only a lookup that will ask peers waits on the network; a local one stays on the I/O thread.
+  w.blocking = options.federate && !w.identifiers.empty() && ctx_.deps.resolver.has_peers();
+  w.run = [this, inputs = std::move(inputs), parsed = std::move(parsed), options,
+           single](Call&) mutable -> Result<Response> {
+    if (single && !parsed.front()) {
+      count(parsed.front().status());
+      return parsed.front().status();
+    }
+    auto results = ctx_.deps.resolver.lookup_batch(std::move(parsed), options);
+    if (!results) return results.status();
+    if (single) {
+      count(results->front());
+      if (!results->front()) return results->front().status();
+      return json_response(resolver::to_json(*results->front()).dump());
+    }
+    json out = json::array();
+    for (std::size_t i = 0; i < results->size(); ++i) {
+      const auto& r = (*results)[i];
+      count(r);
+      out.push_back(r ? resolver::to_json(*r) : resolver::batch_error_json(inputs[i], r.status()));
+    }
+    return json_response(json{{"results", std::move(out)}}.dump());
+  };
+  return w;
+}
+
+Result<Work> LookupRoutes::get_lookup(Call& call) {
   auto id = call.target.param("id");
-  if (!id) return error_response(Status(Code::invalid_request, "The query parameter id is required."), call.request_id);
-  q.input = *id;
-  q.region = call.target.param("region").value_or("");
-  if (Status s = check_region(q.region); !s.ok()) return error_response(s, call.request_id);
+  if (!id) return Status(Code::invalid_request, "The query parameter id is required.");
+  auto region = read_region(call.target.param("region").value_or(""));
+  if (!region) return region.status();
+  resolver::LookupOptions options;
   if (auto p = call.target.param("provider")) {
-    if (Status s = check_provider(*p); !s.ok()) return error_response(s, call.request_id);
-    q.provider = *p;
+    auto provider = read_provider(*p);
+    if (!provider) return provider.status();
+    options.provider = std::move(*provider);
   }
   if (auto f = call.target.param("federate")) {
-    if (*f != "true" && *f != "false") {
-      return error_response(Status(Code::invalid_request, "federate must be true or false."), call.request_id);
-    }
-    q.federate = *f == "true";
+    if (*f != "true" && *f != "false") return Status(Code::invalid_request, "federate must be true or false.");
+    options.federate = *f == "true";
   }
-  // Federation is a privilege (DESIGN.md §5).
-  q.federate = q.federate && (call.role != Role::anonymous || config_.federation.anonymous);
-
-  auto parsed = resolver::parse_identifier(q.input, q.region);
-  std::vector<std::string> canonical;
-  if (parsed) canonical.push_back(parsed->canonical);
-  RateDecision decision;
-  if (auto rejected = admit(call, 1, canonical, decision)) return *rejected;
-  if (!parsed) {
-    metrics_.record_lookup("invalid_identifier");
-    return error_response(parsed.status(), call.request_id);
-  }
-  auto result = deps_.resolver.lookup(q);
-  if (!result) {
-    if (result.status().code() == Code::invalid_identifier) metrics_.record_lookup("invalid_identifier");
-    return error_response(result.status(), call.request_id);
-  }
-  count_result(*result);
-  Response r = json_response(resolver::to_json(*result).dump());
-  add_rate_headers(r, decision.headers);
-  return r;
+  return lookup_work(call, {std::move(*id)}, *region, std::move(options), /*single=*/true);
 }
 
-Response Service::post_lookup(Call& call) {
+Result<Work> LookupRoutes::post_lookup(Call& call) {
   auto body = parse_body(call.request);
-  if (!body) return error_response(body.status(), call.request_id);
+  if (!body) return body.status();
   const json& j = *body;
-  for (const auto& [key, value] : j.items()) {
-    if (key != "identifiers" && key != "region" && key != "provider" && key != "federate") {
-      return error_response(Status(Code::invalid_request, "Unknown field \"" + key.substr(0, 64) +
-                                                              "\"; use identifiers, region, provider and federate."),
-                            call.request_id);
-    }
-  }
+  if (Status s = check_fields(j, {"identifiers", "region", "provider", "federate"}); !s.ok()) return s;
   auto ids = j.find("identifiers");
   if (ids == j.end() || !ids->is_array()) {
-    return error_response(Status(Code::invalid_request, "identifiers must be an array of strings."), call.request_id);
+    return Status(Code::invalid_request, "identifiers must be an array of strings.");
   }
-  if (ids->size() > config_.max_batch) {
-    return error_response(Status(Code::payload_too_large,
-                                 "A batch holds at most " + std::to_string(config_.max_batch) +
-                                     " identifiers; split it into several requests."),
-                          call.request_id);
+  if (ids->size() > ctx_.config.max_batch) {
+    return Status(Code::payload_too_large, "A batch holds at most " + std::to_string(ctx_.config.max_batch) +
+                                               " identifiers; split it into several requests.");
   }
   std::vector<std::string> inputs;
   inputs.reserve(ids->size());
   for (std::size_t i = 0; i < ids->size(); ++i) {
     if (!(*ids)[i].is_string()) {
-      return error_response(Status(Code::invalid_request, "identifiers[" + std::to_string(i) + "] must be a string."),
-                            call.request_id);
+      return Status(Code::invalid_request, "identifiers[" + std::to_string(i) + "] must be a string.");
     }
     inputs.push_back((*ids)[i].get<std::string>());
   }
-  std::string region;
-  if (auto it = j.find("region"); it != j.end() && !it->is_null()) {
-    if (!it->is_string()) return error_response(Status(Code::invalid_request, "region must be a string or null."), call.request_id);
-    region = it->get<std::string>();
-    if (Status s = check_region(region); !s.ok()) return error_response(s, call.request_id);
-  }
-  std::optional<std::string> provider;
-  if (auto it = j.find("provider"); it != j.end() && !it->is_null()) {
-    if (!it->is_string()) return error_response(Status(Code::invalid_request, "provider must be a string or null."), call.request_id);
-    std::string p = it->get<std::string>();
-    if (Status s = check_provider(p); !s.ok()) return error_response(s, call.request_id);
-    provider = p;
-  }
-  bool federate = true;
+  auto region = body_region(j);
+  if (!region) return region.status();
+  auto provider = body_provider(j);
+  if (!provider) return provider.status();
+  resolver::LookupOptions options{std::move(*provider), true};
   if (auto it = j.find("federate"); it != j.end() && !it->is_null()) {
-    if (!it->is_boolean()) return error_response(Status(Code::invalid_request, "federate must be true or false."), call.request_id);
-    federate = it->get<bool>();
+    if (!it->is_boolean()) return Status(Code::invalid_request, "federate must be true or false.");
+    options.federate = it->get<bool>();
   }
-  federate = federate && (call.role != Role::anonymous || config_.federation.anonymous);
-
-  // Canonical forms for the limiter: invalid identifiers cost a token but no budget (DESIGN.md §7).
-  std::vector<std::string> canonical;
-  canonical.reserve(inputs.size());
-  for (const auto& in : inputs) {
-    if (auto p = resolver::parse_identifier(in, region)) canonical.push_back(std::move(p->canonical));
-  }
-  RateDecision decision;
-  if (auto rejected = admit(call, inputs.size(), canonical, decision)) return *rejected;
-
-  auto results = deps_.resolver.lookup_batch(inputs, region, provider, federate);
-  if (!results) return error_response(results.status(), call.request_id);
-  json out = json::array();
-  for (std::size_t i = 0; i < results->size(); ++i) {
-    const auto& r = (*results)[i];
-    if (r) {
-      count_result(*r);
-      out.push_back(resolver::to_json(*r));
-    } else {
-      metrics_.record_lookup("invalid_identifier");
-      out.push_back(resolver::batch_error_json(inputs[i], r.status()));
-    }
-  }
-  Response r = json_response(json{{"results", std::move(out)}}.dump());
-  add_rate_headers(r, decision.headers);
-  return r;
+  return lookup_work(call, std::move(inputs), *region, std::move(options), /*single=*/false);
 }
 
-Response Service::well_known(Call& call) {
-  auto snap = deps_.keyring.snapshot();
-  if (!snap) {
-    return error_response(Status(Code::unavailable, "The signing keys are not loaded."), call.request_id);
-  }
+Result<Response> LookupRoutes::well_known(Call&) {
+  auto snap = ctx_.deps.keyring.snapshot();
+  if (!snap) return Status(Code::unavailable, "The signing keys are not loaded.");
   json j = {{"issuer", snap->issuer},
             {"jwks", snap->jwks},
             {"identifier_types", {"phone", "email", "handle"}},
-            {"max_batch", config_.max_batch},
+            {"max_batch", ctx_.config.max_batch},
             {"api", "/v1"}};
   return json_response(j.dump());
 }

@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
   if (!server) return failure(server.status().message());
   std::cout << "listening on " << (*server)->url() << std::endl;
   (*server)->run();
+  // Work still on the worker pool finishes while the transport exists; its answers are dropped.
+  service.stop();
   // The server (its sockets and threads) goes before the store is closed.
   server->reset();
   federation.set_observer(nullptr);  // upstream calls may still finish; the service goes first

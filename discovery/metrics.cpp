@@ -75,7 +75,13 @@ void Metrics::record_rate_limited(std::string_view role, std::string_view code) 
   ++rate_limited_[{std::string(role), std::string(code)}];
 }
 
-std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
+void Metrics::record_shed(std::string_view route) {
+  std::lock_guard lock(mu_);
+  ++shed_[std::string(route)];
+}
+
+std::string Metrics::render(const std::optional<resolver::Stats>& stats,
+                            const std::optional<WorkerLoad>& workers) const {
   std::lock_guard lock(mu_);
   std::string o;
   o += "# HELP discovery_requests_total HTTP requests by route and status.\n";
@@ -117,6 +123,19 @@ std::string Metrics::render(const std::optional<resolver::Stats>& stats) const {
   for (const auto& [k, n] : rate_limited_) {
     o += "discovery_rate_limited_total{role=\"" + label(k.first) + "\",code=\"" + label(k.second) + "\"} " +
          std::to_string(n) + "\n";
+  }
+  o += "# HELP discovery_shed_total Requests answered 503 because the worker pool was full, by route.\n";
+  o += "# TYPE discovery_shed_total counter\n";
+  for (const auto& [route, n] : shed_) {
+    o += "discovery_shed_total{route=\"" + label(route) + "\"} " + std::to_string(n) + "\n";
+  }
+  if (workers) {
+    o += "# HELP discovery_worker_queued Requests waiting for a worker thread.\n";
+    o += "# TYPE discovery_worker_queued gauge\n";
+    o += "discovery_worker_queued " + std::to_string(workers->queued) + "\n";
+    o += "# HELP discovery_worker_running Requests running on worker threads.\n";
+    o += "# TYPE discovery_worker_running gauge\n";
+    o += "discovery_worker_running " + std::to_string(workers->running) + "\n";
   }
   if (stats) {
     o += "# HELP discovery_index_identifiers Distinct identifiers with at least one mapping.\n";

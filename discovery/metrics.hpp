@@ -33,8 +33,17 @@ class Metrics final : public resolver::FederationObserver {
   // role: the caller's role name; code: rate_limited or quota_exceeded.
   void record_rate_limited(std::string_view role, std::string_view code);
 
-  // The whole exposition; `stats` adds the index size gauges when present.
-  std::string render(const std::optional<resolver::Stats>& stats) const;
+  // A request answered 503 because the worker pool was full (route: its template).
+  void record_shed(std::string_view route);
+
+  // The worker pool's load at render time.
+  struct WorkerLoad {
+    std::size_t queued = 0;
+    std::size_t running = 0;
+  };
+  // The whole exposition; `stats` adds the index size gauges, `workers` the pool's, when present.
+  std::string render(const std::optional<resolver::Stats>& stats,
+                     const std::optional<WorkerLoad>& workers = std::nullopt) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -56,6 +65,7 @@ class Metrics final : public resolver::FederationObserver {
   std::map<std::pair<std::string, std::string>, Histogram> peer_calls_;  // guarded by mu_
   std::map<std::pair<std::string, bool>, std::uint64_t> peer_cache_;     // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::uint64_t> rate_limited_;  // guarded by mu_
+  std::map<std::string, std::uint64_t> shed_;                                  // guarded by mu_
 };
 
 }  // namespace discovery

@@ -1,6 +1,8 @@
 // Request target parsing: the only place query strings are decoded.
 #include "discovery/query.hpp"
 
+#include <unordered_set>
+
 #include "resolver/utf8.hpp"
 
 namespace discovery {
@@ -16,15 +18,18 @@ int hex_value(char c) {
   return -1;
 }
 
-// Form decoding (the WHATWG application/x-www-form-urlencoded rules that client libraries encode
-// with): '+' is a space, except a leading '+' in a value, kept so that a hand-typed
-// "id=+14155552671" still means the E.164 number (no identifier starts with a space).
-std::optional<std::string> percent_decode(std::string_view in, bool leading_plus_literal) {
+// How a '+' decodes: in paths it is a plus sign; in query strings (the WHATWG
+// application/x-www-form-urlencoded rules that client libraries encode with) it is a space, except
+// a leading '+' in a value, kept so that a hand-typed "id=+14155552671" still means the E.164
+// number (no identifier starts with a space).
+enum class Plus { literal, space, space_unless_leading };
+
+std::optional<std::string> percent_decode(std::string_view in, Plus plus) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out.push_back(i == 0 && leading_plus_literal ? '+' : ' ');
+    if (in[i] == '+' && plus != Plus::literal) {
+      out.push_back(i == 0 && plus == Plus::space_unless_leading ? '+' : ' ');
       continue;
     }
     if (in[i] != '%') {
@@ -49,6 +54,32 @@ std::optional<std::string> Target::param(std::string_view name) const {
   return std::nullopt;
 }
 
+std::vector<std::string> Target::values(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : params) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+std::optional<std::string> Target::repeated() const {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& [k, v] : params) {
+    if (!seen.insert(k).second) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> decode_path_segment(std::string_view segment) {
+  auto out = percent_decode(segment, Plus::literal);
+  if (!out || out->find('/') != std::string::npos) return std::nullopt;
+  if (resolver::check_utf8(*out) == resolver::Utf8Check::invalid ||
+      resolver::check_utf8(*out) == resolver::Utf8Check::control) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 resolver::Result<Target> parse_target(std::string_view target) {
   if (target.empty() || target.front() != '/') {
     return Status(Code::invalid_request, "The request target must be a path starting with '/'.");
@@ -66,8 +97,9 @@ resolver::Result<Target> parse_target(std::string_view target) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     auto eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq), false);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    auto name = percent_decode(pair.substr(0, eq), Plus::space);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
+                                Plus::space_unless_leading);
     if (!name || !value) {
       return Status(Code::invalid_request, "The query string holds a malformed percent escape.");
     }
@@ -81,9 +113,6 @@ resolver::Result<Target> parse_target(std::string_view target) {
         case resolver::Utf8Check::control:
           return Status(Code::invalid_request, "A query parameter holds NUL or another control character.");
       }
-    }
-    if (t.param(*name)) {
-      return Status(Code::invalid_request, "The query parameter \"" + *name + "\" is given more than once.");
     }
     t.params.emplace_back(std::move(*name), std::move(*value));
   }

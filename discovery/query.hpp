@@ -15,15 +15,24 @@ namespace discovery {
 struct Target {
   std::string path;  // as sent, without the query
   std::vector<std::pair<std::string, std::string>> params;  // decoded, in order
-  // The value of `name`; nullopt when absent.
+  // The value of `name` (the first when repeated); nullopt when absent.
   std::optional<std::string> param(std::string_view name) const;
+  // Every value of `name`, in order.
+  std::vector<std::string> values(std::string_view name) const;
+  // The first parameter name given more than once; nullopt when none is.
+  std::optional<std::string> repeated() const;
 };
 
 // Parses an origin-form target ("/v1/lookup?id=tel%3A%2B1..."). Percent escapes are decoded and
 // '+' is a space, as client libraries encode query strings, except a '+' that starts a value,
 // which stays a plus sign so that a hand-typed "id=+14155552671" works.
 // Failure: invalid_request when the target is not origin-form, an escape is malformed, a name or
-// value is not valid UTF-8 or holds a control character (NUL included), or a parameter is given twice.
+// value is not valid UTF-8 or holds a control character (NUL included). A repeated parameter is
+// kept; whether a route takes it is the route's QueryRule (route.hpp).
 resolver::Result<Target> parse_target(std::string_view target);
+
+// One path segment with its percent escapes decoded ('+' stays a plus sign); nullopt when an
+// escape is malformed or the result holds '/', invalid UTF-8 or a control character.
+std::optional<std::string> decode_path_segment(std::string_view segment);
 
 }  // namespace discovery

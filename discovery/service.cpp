@@ -1,13 +1,18 @@
-// Routing, authentication, the access log and the operational routes of the REST API.
+// The request pipeline: every step that is the same for all routes, in the order of
+// docs/ARCHITECTURE.md.
 #include "discovery/service.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <random>
 #include <string>
 
+#include "discovery/admin_routes.hpp"
+#include "discovery/lookup_routes.hpp"
+#include "discovery/operation_routes.hpp"
+#include "discovery/request_rules.hpp"
 #include "resolver/api_token.hpp"
-#include "schema/embedded.hpp"
 
 namespace discovery {
 
@@ -15,31 +20,36 @@ using resolver::Code;
 using resolver::Role;
 using resolver::Status;
 
-struct Service::Route {
-  std::string_view path;
-  std::string_view method;
-  Handler handler;
-  bool admin;  // needs the admin role (DESIGN.md §4.5)
+// One request from its arrival to its answer. Heap-allocated and shared with the worker that
+// runs it: `call` refers to `request`, so a Job never moves.
+struct Service::Job {
+  explicit Job(Request r) : request(std::move(r)), call{request, {}, {}, {}, Role::anonymous, {}, {}} {}
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  Request request;
+  Call call;
+  const Route* route = nullptr;
+  Dialect dialect = Dialect::mimi;
+  std::string_view name = "other";  // the route template for metrics and the log
+  Work work;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
-// The one routing table. A path listed with several methods answers 405 to any other method.
-const Service::Route Service::kRoutes[] = {
-    {"/v1/lookup", "GET", &Service::get_lookup, false},
-    {"/v1/lookup", "POST", &Service::post_lookup, false},
-    {"/.well-known/mimi-discovery", "GET", &Service::well_known, false},
-    {"/v1/admin/mappings", "PUT", &Service::put_mappings, true},
-    {"/v1/admin/mappings", "DELETE", &Service::delete_mappings, true},
-    {"/v1/admin/optout", "POST", &Service::post_optout, true},
-    {"/v1/admin/optout", "DELETE", &Service::delete_optout, true},
-    {"/healthz", "GET", &Service::healthz, false},
-    {"/metrics", "GET", &Service::metrics, false},
-    {"/openapi.json", "GET", &Service::openapi, false},
-};
+Handler respond(std::function<resolver::Result<Response>(Call&)> fn) {
+  return [fn = std::move(fn)](Call&) -> resolver::Result<Work> { return Work{0, {}, false, fn}; };
+}
+
+std::optional<std::string_view> Call::path_param(std::string_view name) const {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
 
 namespace {
 
-// How long the index size shown by /metrics and the keyring snapshot may be stale.
-constexpr auto kStatsMaxAge = std::chrono::seconds(5);
+// How long a keyring snapshot may be stale before a request reloads it.
 constexpr auto kKeyringMaxAge = std::chrono::seconds(10);
 
 // A client-supplied X-Request-Id is kept when it is short and plain (it goes into the log).
@@ -58,13 +68,44 @@ std::string_view known_method(std::string_view m) {
   return "OTHER";
 }
 
+bool contains(const std::vector<std::string_view>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// TEMPORARY until rate_policy.hpp lands.
+void append_rate_headers(std::vector<std::pair<std::string, std::string>>& headers,
+                         const RateDecision& d, bool rejected) {
+  if (rejected) headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, d.retry_after_s)));
+  if (!d.headers) return;
+  headers.emplace_back("RateLimit-Limit", std::to_string(d.headers->limit));
+  headers.emplace_back("RateLimit-Remaining", std::to_string(d.headers->remaining));
+  headers.emplace_back("RateLimit-Reset", std::to_string(d.headers->reset_s));
+}
+
+std::int64_t steady_ns(const resolver::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.steady_now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Service::Service(ServiceDeps deps, Config config) : deps_(deps), config_(std::move(config)) {
+  if (config_.workers.threads > 0) {
+    workers_ = std::make_unique<WorkerPool>(config_.workers.threads, config_.workers.queue);
+  }
+  RouteContext ctx{deps_, config_, metrics_};
+  lookup_routes_ = std::make_unique<LookupRoutes>(ctx);
+  admin_routes_ = std::make_unique<AdminRoutes>(ctx);
+  operation_routes_ = std::make_unique<OperationRoutes>(ctx, workers_.get());
+  router_ = std::make_unique<Router>(std::vector<Surface>{
+      lookup_routes_->surface(), admin_routes_->surface(), operation_routes_->surface()});
   // The keyring is loaded by the caller (REQUIRES); the next reload is due after kKeyringMaxAge.
-  keyring_at_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       deps_.clock.steady_now().time_since_epoch()).count();
+  keyring_at_ns_ = steady_ns(deps_.clock);
 }
+
+Service::~Service() { stop(); }
+
+void Service::stop() { workers_.reset(); }
 
 std::string Service::new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -74,63 +115,92 @@ std::string Service::new_request_id() {
 }
 
 Response Service::handle(const Request& request) {
-  auto start = std::chrono::steady_clock::now();
-  Call call{request, request.request_id, {}, Role::anonymous, std::nullopt, {}};
+  Job job(request);
+  if (auto early = prepare(job)) return *early;
+  return run(job);
+}
+
+void Service::handle_async(Request request, Done done) {
+  auto job = std::make_shared<Job>(std::move(request));
+  try {
+    if (auto early = prepare(*job)) return done(std::move(*early));
+  } catch (const std::exception& e) {
+    // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
+    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job->call.request_id.c_str(), e.what());
+    return done(reject(job->request, Status(Code::internal, "The server failed to answer this request.")));
+  }
+  if ((job->route->lane == Lane::worker || job->work.blocking) && workers_) {
+    if (workers_->try_submit([this, job, done] { done(run(*job)); })) return;
+    // Shed before charging: a request the server could not take consumes nothing (DESIGN.md §7).
+    metrics_.record_shed(job->name);
+    Response r = error(*job, Status(Code::unavailable,
+                                    "The server is busy with slow lookups; retry in a second."));
+    r.headers.emplace_back("Retry-After", "1");
+    finish(*job, r);
+    return done(std::move(r));
+  }
+  done(run(*job));
+}
+
+std::optional<Response> Service::prepare(Job& job) {
+  Call& call = job.call;
+  call.request_id = job.request.request_id;
   if (call.request_id.empty()) {
-    auto sent = request.header("X-Request-Id");
+    auto sent = job.request.header("X-Request-Id");
     call.request_id = sent && is_plain_request_id(*sent) ? std::string(*sent) : new_request_id();
   }
-  std::string_view route = "other";
-  Response response;
-  auto target = parse_target(request.target);
-  if (!target) {
-    response = error_response(target.status(), call.request_id);
-  } else {
-    call.target = std::move(*target);
-    const Route* path_match = nullptr;
-    const Route* match = nullptr;
-    std::string allow;
-    for (const Route& r : kRoutes) {
-      if (r.path != call.target.path) continue;
-      path_match = &r;
-      allow += (allow.empty() ? "" : ", ") + std::string(r.method);
-      if (r.method == request.method) match = &r;
-    }
-    if (path_match) route = path_match->path;
-    if (!path_match) {
-      response = error_response(Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."),
-                                call.request_id);
-    } else if (!match) {
-      response = error_response(Status(Code::method_not_allowed, "This route accepts " + allow + " only."),
-                                call.request_id);
-      response.headers.emplace_back("Allow", allow);
-    } else if (Status s = authenticate(call); !s.ok()) {
-      response = error_response(s, call.request_id);
-    } else if (match->admin && call.role != Role::admin) {
-      Status denied = call.token_id
-                          ? Status(Code::forbidden, "This route needs a token with the admin role.")
-                          : Status(Code::unauthorized, "This route needs an admin token: send Authorization: Bearer <token>.");
-      response = error_response(denied, call.request_id);
-    } else {
-      refresh_keyring();
-      response = (this->*(match->handler))(call);
+  auto answer = [&](const Status& s) {
+    Response r = error(job, s);
+    finish(job, r);
+    return r;
+  };
+  auto target = parse_target(job.request.target);
+  if (!target) return answer(target.status());
+  call.target = std::move(*target);
+  Router::Match m = router_->match(job.request.method, call.target.path);
+  if (!m.surface) {
+    return answer(Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
+  }
+  job.dialect = m.surface->dialect;
+  job.name = m.path;
+  if (!m.route) {
+    Response r = answer(Status(Code::method_not_allowed, "This route accepts " + m.allow + " only."));
+    r.headers.emplace_back("Allow", m.allow);
+    return r;
+  }
+  job.route = m.route;
+  call.path_params = std::move(m.params);
+  if (Status s = check_query(job); !s.ok()) return answer(s);
+  if (Status s = authenticate(job); !s.ok()) return answer(s);
+  refresh_keyring();
+  auto work = job.route->handler(call);
+  if (!work) return answer(work.status());
+  job.work = std::move(*work);
+  return std::nullopt;
+}
+
+Status Service::check_query(const Job& job) const {
+  const QueryRule& rule = job.route->query;
+  if (auto name = job.call.target.repeated(); name && !contains(rule.repeatable, *name)) {
+    return Status(Code::invalid_request, "The query parameter \"" + name->substr(0, 64) +
+                                             "\" is given more than once.");
+  }
+  if (rule.allowed.empty()) return Status::Ok();
+  for (const auto& [name, value] : job.call.target.params) {
+    if (!contains(rule.allowed, name)) {
+      return Status(Code::invalid_request, "Unknown query parameter; use " + name_list(rule.allowed) + ".");
     }
   }
-  finish(call, route, response, start);
-  return response;
+  return Status::Ok();
 }
 
-Response Service::reject(const Request& request, const Status& status) {
-  auto start = std::chrono::steady_clock::now();
-  Call call{request, request.request_id.empty() ? new_request_id() : request.request_id, {}, Role::anonymous, std::nullopt, {}};
-  Response response = error_response(status, call.request_id);
-  response.close = true;
-  finish(call, "other", response, start);
-  return response;
-}
-
-Status Service::authenticate(Call& call) {
+Status Service::authenticate(Job& job) {
+  Call& call = job.call;
+  const Credentials& accepts = job.route->credentials;
   auto header = call.request.header("Authorization");
+  if (!header && !accepts.anonymous) {
+    return Status(Code::unauthorized, "This route needs a token: send Authorization: Bearer <token>.");
+  }
   if (header) {
     std::string_view h = *header;
     constexpr std::string_view kScheme = "bearer ";
@@ -138,7 +208,7 @@ Status Service::authenticate(Call& call) {
     for (std::size_t i = 0; bearer && i < kScheme.size(); ++i) {
       bearer = std::tolower(static_cast<unsigned char>(h[i])) == kScheme[i];
     }
-    if (!bearer) {
+    if (!bearer || !accepts.bearer) {
       return Status(Code::unauthorized, "The Authorization header must be \"Bearer <token>\".");
     }
     h.remove_prefix(kScheme.size());
@@ -155,71 +225,91 @@ Status Service::authenticate(Call& call) {
     call.token_id = token->id;
   }
   call.caller = caller_key(call.token_id, call.request.remote_ip);
-  return Status::Ok();
+  const Role needed = job.route->role;
+  if (needed == Role::anonymous || call.role == needed || call.role == Role::admin) return Status::Ok();
+  std::string role(resolver::role_name(needed));
+  if (call.token_id) return Status(Code::forbidden, "This route needs a token with the " + role + " role.");
+  std::string article = std::string("aeiou").find(role.front()) == std::string::npos ? "a " : "an ";
+  return Status(Code::unauthorized,
+                "This route needs " + article + role + " token: send Authorization: Bearer <token>.");
 }
 
-void Service::finish(const Call& call, std::string_view route, Response& response,
-                     std::chrono::steady_clock::time_point start) {
+Response Service::run(Job& job) {
+  Call& call = job.call;
+  try {
+    RateDecision decision;
+    if (job.route->limited) {
+      decision = deps_.limiter.admit({call.caller, call.role, job.work.cost, job.work.identifiers});
+      if (!decision.status.ok()) {
+        Status s = decision.status;
+        if (s.code() != Code::rate_limited && s.code() != Code::quota_exceeded) {
+          s = Status(Code::rate_limited, s.message());
+        }
+        metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
+        Response r = error(job, s);
+        append_rate_headers(r.headers, decision, /*rejected=*/true);
+        finish(job, r);
+        return r;
+      }
+    }
+    auto result = job.work.run(call);
+    Response r = result ? std::move(*result) : error(job, result.status());
+    append_rate_headers(r.headers, decision, /*rejected=*/false);
+    finish(job, r);
+    return r;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", call.request_id.c_str(), e.what());
+    Response r = error(job, Status(Code::internal, "The server failed to answer this request."));
+    r.close = true;
+    finish(job, r);
+    return r;
+  }
+}
+
+Response Service::reject(const Request& request, const Status& status) {
+  Job job(request);
+  job.call.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+  Response response = error(job, status);
+  response.close = true;
+  finish(job, response);
+  return response;
+}
+
+Response Service::error(const Job& job, const Status& status) const {
+  switch (job.dialect) {
+    case Dialect::mimi: return error_response(status, job.call.request_id);
+  }
+  return error_response(status, job.call.request_id);
+}
+
+void Service::finish(const Job& job, Response& response) {
+  const Call& call = job.call;
   bool has_id = false;
   for (const auto& h : response.headers) has_id = has_id || h.first == "X-Request-Id";
   if (!has_id) response.headers.emplace_back("X-Request-Id", call.request_id);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_.record_request(route, response.status, seconds);
-  // One line per request. The route is a template from kRoutes, never the raw target, so no
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
+  metrics_.record_request(job.name, response.status, seconds);
+  // One line per request. The route is a template from the tables, never the raw target, so no
   // identifier or token reaches the log (DESIGN.md §8).
   std::string caller = call.caller.empty() ? "-" : call.caller;
+  std::string_view method = known_method(call.request.method);
   char line[512];
   int n = std::snprintf(line, sizeof line, "rid=%s method=%.*s route=%.*s status=%d ms=%.2f caller=%s\n",
-                        call.request_id.c_str(), static_cast<int>(known_method(call.request.method).size()),
-                        known_method(call.request.method).data(), static_cast<int>(route.size()),
-                        route.data(), response.status, seconds * 1000, caller.c_str());
+                        call.request_id.c_str(), static_cast<int>(method.size()), method.data(),
+                        static_cast<int>(job.name.size()), job.name.data(), response.status,
+                        seconds * 1000, caller.c_str());
   if (n > 0) std::fwrite(line, 1, std::min<std::size_t>(n, sizeof line - 1), stderr);
-}
-
-resolver::Result<nlohmann::json> Service::parse_body(const Request& request) {
-  auto j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Status(Code::invalid_request, "The request body is not valid JSON (UTF-8).");
-  }
-  if (!j.is_object()) return Status(Code::invalid_request, "The request body must be a JSON object.");
-  return j;
 }
 
 void Service::refresh_keyring() {
   // Picks up `discoveryctl key rotate` without a restart, for signing and for the JWKS (DESIGN.md
   // §6.1: what discoveryctl commits, a running discoveryd serves). One thread wins the reload; a
   // failed reload keeps the previous keys.
-  std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         deps_.clock.steady_now().time_since_epoch()).count();
+  std::int64_t now = steady_ns(deps_.clock);
   std::int64_t last = keyring_at_ns_.load(std::memory_order_relaxed);
   if (now - last < std::chrono::nanoseconds(kKeyringMaxAge).count()) return;
   if (!keyring_at_ns_.compare_exchange_strong(last, now)) return;
   (void)deps_.keyring.reload(deps_.store);
 }
-
-Response Service::healthz(Call& call) {
-  Status s = deps_.store.check();
-  if (!s.ok()) return error_response(Status(Code::unavailable, "The index cannot be read."), call.request_id);
-  return json_response(R"({"status":"ok"})");
-}
-
-Response Service::metrics(Call& call) {
-  std::optional<resolver::Stats> stats;
-  {
-    std::lock_guard lock(stats_mu_);
-    auto now = deps_.clock.steady_now();
-    if (!stats_at_ || now - *stats_at_ >= kStatsMaxAge) {
-      auto fresh = deps_.store.stats();
-      if (fresh) stats_ = *fresh;
-      stats_at_ = now;
-    }
-    stats = stats_;
-  }
-  Response r = json_response(metrics_.render(stats));
-  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  return r;
-}
-
-Response Service::openapi(Call& call) { return json_response(std::string(schema::openapi_json())); }
 
 }  // namespace discovery

@@ -1,113 +1,94 @@
-// Service: the REST API of DESIGN.md §4 over plain Request/Response values: routing, method
-// checks, authentication, rate limiting, lookups, admin writes, metrics and the access log.
-// It never sees a socket. Thread-safe: handle() may run on any number of threads at once.
+// Service: the request pipeline of discoveryd over plain Request/Response values. It finds the
+// route in the surfaces' tables (route.hpp), then applies, once for every route: the query rule,
+// authentication, the role, the handler's first step, the rate limiter, the lane (the I/O thread
+// or the worker pool), error rendering in the route's dialect, metrics and the access log
+// (docs/ARCHITECTURE.md). It never sees a socket. Thread-safe: handle() may run on any number of
+// threads at once.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "discovery/config.hpp"
 #include "discovery/http.hpp"
 #include "discovery/metrics.hpp"
-#include "discovery/query.hpp"
-#include "discovery/rate_limiter.hpp"
-#include "resolver/clock.hpp"
-#include "resolver/keyring.hpp"
-#include "resolver/resolver.hpp"
-#include "resolver/store.hpp"
+#include "discovery/route.hpp"
+#include "discovery/router.hpp"
+#include "discovery/worker_pool.hpp"
 
 namespace discovery {
 
-// What the Service works with; each must outlive it.
-struct ServiceDeps {
-  resolver::Store& store;
-  resolver::Keyring& keyring;  // REQUIRES: loaded
-  resolver::Resolver& resolver;
-  RateLimiter& limiter;
-  const resolver::Clock& clock;
-};
+class AdminRoutes;
+class LookupRoutes;
+class OperationRoutes;
 
 class Service {
  public:
+  // Builds the route tables and, when config.workers.threads > 0, the worker pool.
   Service(ServiceDeps deps, Config config);
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
+  ~Service();
 
-  // Answers one request; logs it and counts it. Every response carries X-Request-Id.
+  // Answers one request on the calling thread, worker-lane routes included (tests, tools).
+  // Logs it and counts it. Every response carries X-Request-Id.
   Response handle(const Request& request);
+
+  // Answers one request: `done` is called exactly once, on the calling thread or on a worker
+  // thread. Work that may block goes to the worker pool; when the pool is full the answer is
+  // 503 unavailable with Retry-After, and nothing is charged. Never throws.
+  using Done = std::function<void(Response)>;
+  void handle_async(Request request, Done done);
 
   // The response to a request the transport refused by itself (malformed HTTP, a body or header
   // over its limit, a handler that threw): the JSON error of `status`, logged and counted like
   // any other. `request` may be partly filled.
   Response reject(const Request& request, const resolver::Status& status);
 
+  // Finishes the work the pool accepted and refuses more (later work answers 503). Call after
+  // the transport stopped reading and before it is destroyed, so no answer outlives it.
+  void stop();
+
   // A fresh request id: 16 lower-case hex characters.
   static std::string new_request_id();
 
   const Config& config() const { return config_; }
+  // Every route the service answers, by surface (for the documentation test and tools).
+  const Router& router() const { return *router_; }
   // Where the federation reports peer calls and cache results for /metrics.
   resolver::FederationObserver& federation_observer() { return metrics_; }
 
  private:
-  // One request being handled.
-  struct Call {
-    const Request& request;
-    std::string request_id;
-    Target target;
-    resolver::Role role = resolver::Role::anonymous;
-    std::optional<std::string> token_id;  // the presented token's public id
-    std::string caller;                   // caller_key() for the rate limiter and the log
-  };
-  using Handler = Response (Service::*)(Call&);
-  struct Route;
+  struct Job;
 
-  resolver::Status authenticate(Call& call);
-  void finish(const Call& call, std::string_view route, Response& response,
-              std::chrono::steady_clock::time_point start);
-
-  // Lookups (lookup_routes.cpp).
-  Response get_lookup(Call& call);
-  Response post_lookup(Call& call);
-  Response well_known(Call& call);
-  // Asks the limiter (filling `decision`); the 429 response when it says no, else nullopt.
-  std::optional<Response> admit(Call& call, std::size_t cost,
-                                std::span<const std::string> canonical, RateDecision& decision);
-  void count_result(const resolver::LookupResult& r);
-
-  // Admin writes (admin_routes.cpp).
-  Response put_mappings(Call& call);
-  Response delete_mappings(Call& call);
-  Response post_optout(Call& call);
-  Response delete_optout(Call& call);
-
-  // Operations (service.cpp).
-  Response healthz(Call& call);
-  Response metrics(Call& call);
-  Response openapi(Call& call);
+  // Steps up to the handler's first one. A response when the request is answered already (no
+  // route, a bad query, no credentials, a handler error), nothing charged; nullopt when the job
+  // is ready to be charged and run.
+  std::optional<Response> prepare(Job& job);
+  resolver::Status check_query(const Job& job) const;
+  resolver::Status authenticate(Job& job);
+  // Charges the limiter, runs the work and renders its answer; logs and counts it.
+  Response run(Job& job);
+  // The error response of `status` in the job's dialect.
+  Response error(const Job& job, const resolver::Status& status) const;
+  void finish(const Job& job, Response& response);
   // Reloads the keyring from the store when the last reload is older than a few seconds.
   void refresh_keyring();
-
-  static const Route kRoutes[];
-
-  // The request body as a JSON object; invalid_request when it is not one.
-  static resolver::Result<nlohmann::json> parse_body(const Request& request);
 
   ServiceDeps deps_;
   Config config_;
   Metrics metrics_;
-
-  std::mutex stats_mu_;
-  std::optional<resolver::Stats> stats_;                // guarded by stats_mu_
-  std::optional<std::chrono::steady_clock::time_point> stats_at_;  // guarded by stats_mu_
+  std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
+  std::unique_ptr<LookupRoutes> lookup_routes_;
+  std::unique_ptr<AdminRoutes> admin_routes_;
+  std::unique_ptr<OperationRoutes> operation_routes_;
+  std::unique_ptr<Router> router_;
 
   std::atomic<std::int64_t> keyring_at_ns_{0};  // steady time of the last reload; claimed by CAS
 };

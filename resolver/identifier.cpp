@@ -216,6 +216,14 @@ std::string_view type_name(IdentifierType type) {
   return "phone";
 }
 
+std::vector<Result<Identifier>> parse_identifiers(std::span<const std::string> inputs,
+                                                  std::string_view region) {
+  std::vector<Result<Identifier>> out;
+  out.reserve(inputs.size());
+  for (const auto& in : inputs) out.push_back(parse_identifier(in, region));
+  return out;
+}
+
 bool is_known_region(std::string_view region) {
   std::string ignored;
   return region.empty() || normalise_region(region, ignored);

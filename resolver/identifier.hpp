@@ -2,8 +2,10 @@
 // Free functions; thread-safe (libphonenumber's PhoneNumberUtil is a thread-safe singleton).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "resolver/status.hpp"
 
@@ -40,6 +42,10 @@ inline constexpr std::size_t kMaxIdentifierBytes = 320;
 // not a valid number for the region, no region for a national number, bad domain, ...). The
 // sentence never repeats the input (identifiers are personal data, DESIGN §8).
 Result<Identifier> parse_identifier(std::string_view input, std::string_view region = {});
+
+// parse_identifier of each input, in input order (a batch shares one region, DESIGN §4.2).
+std::vector<Result<Identifier>> parse_identifiers(std::span<const std::string> inputs,
+                                                  std::string_view region = {});
 
 // True when `region` is empty or a region libphonenumber knows ("US", "de").
 bool is_known_region(std::string_view region);

@@ -25,16 +25,14 @@ class Resolver::Impl {
       : store_(store), keyring_(keyring), clock_(clock), options_(options),
         cache_(options.assertion_cache_entries) {}
 
-  Result<std::vector<Result<LookupResult>>> batch(const std::vector<std::string>& inputs,
-                                                  const std::string& region,
-                                                  const std::optional<std::string>& provider,
-                                                  bool federate) {
-    std::vector<Result<Identifier>> parsed;
-    parsed.reserve(inputs.size());
+  Result<std::vector<Result<LookupResult>>> batch(std::vector<Result<Identifier>> parsed,
+                                                  const LookupOptions& options) {
+    const auto& provider = options.provider;
+    const bool federate = options.federate;
     std::vector<std::string> canonical;
-    for (const auto& in : inputs) {
-      parsed.push_back(parse_identifier(in, region));
-      if (parsed.back()) canonical.push_back(parsed.back()->canonical);
+    canonical.reserve(parsed.size());
+    for (const auto& p : parsed) {
+      if (p) canonical.push_back(p->canonical);
     }
     const UnixTime now = clock_.now();
     auto answers = store_.lookup(canonical, now);
@@ -56,7 +54,7 @@ class Resolver::Impl {
       if (!asked.empty()) peer_results = options_.federation->ask(asked);
     }
     std::vector<Result<LookupResult>> out;
-    out.reserve(inputs.size());
+    out.reserve(parsed.size());
     std::size_t next = 0;
     for (auto& p : parsed) {
       if (!p) {
@@ -125,6 +123,10 @@ class Resolver::Impl {
     return jws;
   }
 
+ public:
+  bool has_peers() { return options_.federation && !options_.federation->peers().empty(); }
+
+ private:
   Store& store_;
   Keyring& keyring_;
   const Clock& clock_;
@@ -137,16 +139,19 @@ Resolver::Resolver(Store& store, Keyring& keyring, const Clock& clock, ResolverO
 Resolver::~Resolver() = default;
 
 Result<LookupResult> Resolver::lookup(const LookupQuery& query) {
-  auto r = impl_->batch({query.input}, query.region, query.provider, query.federate);
+  std::vector<Result<Identifier>> parsed;
+  parsed.push_back(parse_identifier(query.input, query.region));
+  auto r = impl_->batch(std::move(parsed), {query.provider, query.federate});
   if (!r) return r.status();
   return std::move(r->front());
 }
 
 Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
-    const std::vector<std::string>& inputs, const std::string& region,
-    const std::optional<std::string>& provider, bool federate) {
-  return impl_->batch(inputs, region, provider, federate);
+    std::vector<Result<Identifier>> parsed, const LookupOptions& options) {
+  return impl_->batch(std::move(parsed), options);
 }
+
+bool Resolver::has_peers() { return impl_->has_peers(); }
 
 nlohmann::json to_json(const LookupResult& r) {
   nlohmann::json mappings = nlohmann::json::array();

@@ -40,6 +40,12 @@ struct LookupQuery {
   bool federate = true;                 // ask peers too (issue 4)
 };
 
+// How a batch is answered (DESIGN §4.2): the same for every identifier of the batch.
+struct LookupOptions {
+  std::optional<std::string> provider;  // keep only this provider's mappings
+  bool federate = true;                 // ask peers too
+};
+
 enum class LookupStatus { found, not_found, opted_out };
 std::string_view lookup_status_name(LookupStatus s);
 
@@ -80,13 +86,15 @@ class Resolver {
   // index cannot be read or signing fails. not_found and opted_out are results, not errors.
   Result<LookupResult> lookup(const LookupQuery& query);
 
-  // Many identifiers with one store round trip; one entry per input in input order. An entry is
-  // invalid_identifier for a bad input. The whole call fails (unavailable/internal) only when
-  // the index cannot be read.
-  Result<std::vector<Result<LookupResult>>> lookup_batch(const std::vector<std::string>& inputs,
-                                                        const std::string& region,
-                                                        const std::optional<std::string>& provider,
-                                                        bool federate);
+  // Many identifiers, parsed by the caller (once: the service charges the rate limiter with the
+  // same canonical forms), with one store round trip; one entry per input in input order. An
+  // entry that failed to parse keeps its status. The whole call fails (unavailable/internal)
+  // only when the index cannot be read or signing fails.
+  Result<std::vector<Result<LookupResult>>> lookup_batch(std::vector<Result<Identifier>> parsed,
+                                                        const LookupOptions& options);
+
+  // True when a federated lookup would ask at least one peer, i.e. may wait on the network.
+  bool has_peers();
 
  private:
   class Impl;

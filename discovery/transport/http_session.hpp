@@ -98,16 +98,14 @@ class HttpSession {
     req.remote_ip = remote_ip_;
     bool keep_alive = msg.keep_alive();
     ++ctx_.in_flight;
-    Response res;
-    try {
-      res = ctx_.service.handle(req);
-    } catch (const std::exception& e) {
-      if (req.request_id.empty()) req.request_id = Service::new_request_id();
-      // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
-      std::cerr << "discoveryd: rid=" << req.request_id << " internal error: " << e.what() << "\n";
-      res = ctx_.service.reject(req, resolver::Status(resolver::Code::internal, "The server failed to answer this request."));
-    }
-    write(std::move(res), keep_alive);
+    // The answer may come from a worker thread: it is written on this session's strand.
+    auto self = derived().shared_from_this();
+    ctx_.service.handle_async(std::move(req), [self, keep_alive](Response res) {
+      auto executor = self->stream().get_executor();
+      boost::asio::dispatch(executor, [self, keep_alive, res = std::move(res)]() mutable {
+        self->write(std::move(res), keep_alive);
+      });
+    });
   }
 
   // Answers a request the parser refused, then closes the connection.

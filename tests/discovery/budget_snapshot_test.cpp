@@ -42,7 +42,7 @@ TEST_CASE("snapshot: torn, edited or foreign bytes are rejected with invalid_req
   }
 }
 
-TEST_CASE("snapshotter: save and load round trip; missing and corrupt files are ignored") {
+TEST_CASE("snapshotter: save and load round trip, missing and corrupt files are ignored") {
   test::TempDir dir;
   std::string path = dir.file("index.db.ratelimit");
   resolver::ManualClock clock;

@@ -117,7 +117,7 @@ TEST_CASE("LocalRateLimiter: a rejection charges neither the bucket nor the budg
   CHECK(ask(l, "ip:a", ids(0, 3)).status.ok());
 }
 
-TEST_CASE("LocalRateLimiter: unlimited budget (0) tracks nothing; roles have their own limits") {
+TEST_CASE("LocalRateLimiter: unlimited budget (0) tracks nothing, roles have their own limits") {
   resolver::ManualClock clock;
   LocalRateLimiter l(small_limits(), "k", clock);
   auto d = ask(l, "token:t", ids(0, 10), 0, Role::client);
@@ -126,7 +126,7 @@ TEST_CASE("LocalRateLimiter: unlimited budget (0) tracks nothing; roles have the
   CHECK(l.budgets().empty());
 }
 
-TEST_CASE("LocalRateLimiter: memory is bounded; the least recently seen callers are evicted") {
+TEST_CASE("LocalRateLimiter: memory is bounded, the least recently seen callers are evicted") {
   resolver::ManualClock clock;
   auto limits = small_limits();
   limits.max_callers = 64;  // one caller per shard

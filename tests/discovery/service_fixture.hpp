@@ -58,6 +58,7 @@ class ServiceFixture {
   }
 
   resolver::Store& store() { return *store_; }
+  discovery::Service& service() { return *service_; }
   resolver::ManualClock& clock() { return clock_; }
   std::string admin, client;
 

@@ -27,7 +27,7 @@ TEST_CASE("TokenBucket: starts full, refills at rate, never above burst") {
   CHECK(b.seconds_until(4) == 0);
 }
 
-TEST_CASE("TokenBucket: a clock that does not move adds nothing; new limits cap the tokens") {
+TEST_CASE("TokenBucket: a clock that does not move adds nothing, new limits cap the tokens") {
   resolver::ManualClock clock;
   discovery::TokenBucket b(10, 10, clock.steady_now());
   b.take(10);

@@ -105,7 +105,7 @@ TEST_CASE("a forged mapping taints its peer's whole answer, the others are kept"
   CHECK(r.mappings[0].source == "dp-a.example");
 }
 
-TEST_CASE("a local opt-out wins and no peer is asked; a peer's opt-out adds nothing") {
+TEST_CASE("a local opt-out wins and no peer is asked, a peer's opt-out adds nothing") {
   Fixture f;
   f.peer_has(f.a, {{"talk.example", "u2"}});
   REQUIRE(f.store.add_optout(kId, f.clock.now()).ok());
@@ -222,8 +222,8 @@ TEST_CASE("identical concurrent queries share one upstream request") {
 TEST_CASE("a batch is one upstream request per peer") {
   Fixture f;
   f.peer_has(f.a, {{"talk.example", "u2"}});
-  auto r = f.resolver->lookup_batch({kId, "+14155552672", "alice@example.com", "tel:+14155552671", "bad"},
-                                    "", std::nullopt, true);
+  const std::vector<std::string> inputs = {kId, "+14155552672", "alice@example.com", "tel:+14155552671", "bad"};
+  auto r = f.resolver->lookup_batch(parse_identifiers(inputs), {std::nullopt, true});
   REQUIRE(r.ok());
   REQUIRE(r->size() == 5);
   CHECK((*r)[0]->mappings.size() == 1);

@@ -134,7 +134,8 @@ TEST_CASE("a batch answers in input order with per-entry errors") {
   Fixture f;
   f.add("tel:+14155552671", "chat.example", "mimi://chat.example/u/1");
   Resolver r(*f.store, f.keyring, f.clock);
-  auto res = r.lookup_batch({"+14155552671", "nonsense@", "bob@example.com", "+14155552671"}, "", std::nullopt, false);
+  const std::vector<std::string> inputs = {"+14155552671", "nonsense@", "bob@example.com", "+14155552671"};
+  auto res = r.lookup_batch(parse_identifiers(inputs), {std::nullopt, false});
   REQUIRE(res.ok());
   REQUIRE(res->size() == 4);
   CHECK((*res)[0]->status == LookupStatus::found);

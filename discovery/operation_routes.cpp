@@ -1,0 +1,53 @@
+// The operations routes.
+#include "discovery/operation_routes.hpp"
+
+#include "schema/embedded.hpp"
+
+namespace discovery {
+
+using resolver::Code;
+using resolver::Result;
+using resolver::Status;
+
+namespace {
+// How long the index size shown by /metrics may be stale: counting a large index is not free.
+constexpr auto kStatsMaxAge = std::chrono::seconds(5);
+}  // namespace
+
+Surface OperationRoutes::surface() {
+  auto bind = [this](auto method) {
+    return respond([this, method](Call& c) { return (this->*method)(c); });
+  };
+  return {"operations", Dialect::mimi,
+          {{.method = "GET", .path = "/healthz", .handler = bind(&OperationRoutes::healthz)},
+           {.method = "GET", .path = "/metrics", .handler = bind(&OperationRoutes::metrics)},
+           {.method = "GET", .path = "/openapi.json", .handler = respond([](Call&) -> Result<Response> {
+              return json_response(std::string(schema::openapi_json()));
+            })}}};
+}
+
+Result<Response> OperationRoutes::healthz(Call&) {
+  if (!ctx_.deps.store.check().ok()) return Status(Code::unavailable, "The index cannot be read.");
+  return json_response(R"({"status":"ok"})");
+}
+
+Result<Response> OperationRoutes::metrics(Call&) {
+  std::optional<resolver::Stats> stats;
+  {
+    std::lock_guard lock(stats_mu_);
+    auto now = ctx_.deps.clock.steady_now();
+    if (!stats_at_ || now - *stats_at_ >= kStatsMaxAge) {
+      auto fresh = ctx_.deps.store.stats();
+      if (fresh) stats_ = *fresh;
+      stats_at_ = now;
+    }
+    stats = stats_;
+  }
+  std::optional<Metrics::WorkerLoad> load;
+  if (workers_) load = Metrics::WorkerLoad{workers_->queued(), workers_->running()};
+  Response r = json_response(ctx_.metrics.render(stats, load));
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return r;
+}
+
+}  // namespace discovery

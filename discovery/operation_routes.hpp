@@ -1,0 +1,36 @@
+// OperationRoutes: the operations surface (DESIGN.md §4.6): /healthz, /metrics, /openapi.json.
+// Never rate limited; they run on the I/O threads so that they answer whatever the worker pool
+// is doing. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "discovery/route.hpp"
+#include "discovery/worker_pool.hpp"
+
+namespace discovery {
+
+class OperationRoutes {
+ public:
+  // `workers` (may be null) is the pool whose load /metrics shows; it must outlive this object.
+  OperationRoutes(RouteContext ctx, const WorkerPool* workers) : ctx_(ctx), workers_(workers) {}
+  OperationRoutes(const OperationRoutes&) = delete;
+  OperationRoutes& operator=(const OperationRoutes&) = delete;
+
+  // The route table. REQUIRES: this object outlives the table.
+  Surface surface();
+
+ private:
+  resolver::Result<Response> healthz(Call& call);
+  resolver::Result<Response> metrics(Call& call);
+
+  RouteContext ctx_;
+  const WorkerPool* workers_;
+  std::mutex stats_mu_;
+  std::optional<resolver::Stats> stats_;                           // guarded by stats_mu_
+  std::optional<std::chrono::steady_clock::time_point> stats_at_;  // guarded by stats_mu_
+};
+
+}  // namespace discovery

@@ -1,0 +1,116 @@
+// Route: one entry of a surface's route table (STYLE.md habit 4). A route declares its method,
+// path, the credentials and role it needs, whether the rate limiter charges it, which query
+// parameters it takes, on which threads it runs and its handler; the Service applies all of that
+// once for every route (docs/ARCHITECTURE.md). Plain values; immutable once the Service is built.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "discovery/config.hpp"
+#include "discovery/http.hpp"
+#include "discovery/metrics.hpp"
+#include "discovery/query.hpp"
+#include "discovery/rate_limiter.hpp"
+#include "resolver/clock.hpp"
+#include "resolver/keyring.hpp"
+#include "resolver/resolver.hpp"
+#include "resolver/store.hpp"
+
+namespace discovery {
+
+// What the Service and its surfaces work with; each must outlive the Service.
+struct ServiceDeps {
+  resolver::Store& store;
+  resolver::Keyring& keyring;  // REQUIRES: loaded
+  resolver::Resolver& resolver;
+  RateLimiter& limiter;
+  const resolver::Clock& clock;
+};
+
+// What a surface's handlers may use besides the request: shared by every surface of a Service.
+struct RouteContext {
+  ServiceDeps deps;
+  const Config& config;
+  Metrics& metrics;
+};
+
+// The Authorization schemes a route accepts. Room for more (e.g. Privacy Pass `PrivateToken`).
+struct Credentials {
+  bool anonymous = true;  // no Authorization header
+  bool bearer = true;     // "Bearer <token>" of discoveryctl token create
+};
+
+// The error body a surface answers in. Room for more (e.g. Matrix {"errcode", "error"}).
+enum class Dialect { mimi };
+
+// Where a route's work runs. io: on the thread that read the request (it cannot block: a local
+// SQLite read, a JSON render); worker: on the bounded worker pool, because it may wait on the
+// network (federation, a network store). A route on io can still send one request to the pool
+// (Work::blocking), e.g. a lookup that asks peers.
+enum class Lane { io, worker };
+
+// The query parameters a route takes. A route that lists none ignores the query string.
+struct QueryRule {
+  std::vector<std::string_view> allowed;     // others are 400 invalid_request
+  std::vector<std::string_view> repeatable;  // may appear more than once; others may not
+};
+
+// One request on its way through the pipeline, as the Service prepared it for the handler.
+struct Call {
+  const Request& request;
+  std::string request_id;
+  Target target;                                                // path and decoded query
+  std::vector<std::pair<std::string, std::string>> path_params;  // {name} segments, decoded
+  resolver::Role role = resolver::Role::anonymous;
+  std::optional<std::string> token_id;  // the presented token's public id
+  std::string caller;                   // caller_key(): the rate limiter's key and the log's
+
+  // The value of the path segment `{name}`; nullopt when the route has none of that name.
+  std::optional<std::string_view> path_param(std::string_view name) const;
+};
+
+// What a handler's first step found in the request: the charge, and the rest of the work. The
+// first step parses and validates (failures are answered without charging anything); the
+// Service then charges the limiter, and runs `run` on the route's lane.
+struct Work {
+  std::size_t cost = 0;                  // token-bucket units: one per identifier, invalid ones too
+  std::vector<std::string> identifiers;  // canonical forms, for the distinct budget
+  bool blocking = false;                 // may wait on the network: run on the worker pool
+  std::function<resolver::Result<Response>(Call&)> run;
+};
+
+// A handler: the first step of a route. A failure is rendered in the route's dialect.
+using Handler = std::function<resolver::Result<Work>(Call&)>;
+
+// Wraps a one-step handler that needs no charge.
+Handler respond(std::function<resolver::Result<Response>(Call&)> fn);
+
+struct Route {
+  std::string_view method;  // "GET", "POST", ...
+  // "/v1/lookup", or a template whose `{name}` segments match one non-empty segment each, e.g.
+  // "/v1/private/buckets/{key_id}/{bucket}". It is the route's name in metrics and logs.
+  std::string_view path;
+  Credentials credentials;
+  resolver::Role role = resolver::Role::anonymous;  // the least role: admin needs an admin token
+  bool limited = false;  // charged to the rate limiter (Work::cost, Work::identifiers)
+  Lane lane = Lane::io;
+  QueryRule query;
+  Handler handler;
+};
+
+// One route table: a surface of the API with its own error dialect (client lookups, admin,
+// operations; later WebFinger, Matrix, private lookups).
+struct Surface {
+  std::string_view name;
+  Dialect dialect = Dialect::mimi;
+  std::vector<Route> routes;
+};
+
+}  // namespace discovery
