@@ -88,9 +88,11 @@ RateDecision decide(const RoleLimits& l, std::size_t cost, const RateCounters& c
   // of fresh identifiers puts the newest entry at now (or later, if the wall clock stepped back).
   RateDecision d;
   d.headers = bucket_headers(l, c.tokens - units);
+  // Below zero when repeats pass over a lowered limit: then the budget is the closer limit, and
+  // RateLimit-Remaining says 0, never a negative number.
   const std::int64_t budget_left = l.distinct_per_day - used - wanted;
   if (limited && budget_left < d.headers->remaining) {
-    d.headers = RateHeaders{l.distinct_per_day, budget_left,
+    d.headers = RateHeaders{l.distinct_per_day, std::max<std::int64_t>(0, budget_left),
                             wanted > 0 ? std::max(kDistinctWindowS, c.budget_empty_s)
                                        : c.budget_empty_s};
   }

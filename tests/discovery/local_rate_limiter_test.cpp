@@ -174,7 +174,10 @@ TEST_CASE("LocalRateLimiter: budgets restored from a snapshot follow their calle
   limits.anonymous.distinct_per_day = 2;  // lowered below what the snapshot holds
   LocalRateLimiter lowered(limits, "secret", clock);
   lowered.restore(saved);
-  CHECK(ask(lowered, "ip:a", ids(0, 3)).status.ok());  // repeats stay free
+  auto repeats = ask(lowered, "ip:a", ids(0, 3));
+  CHECK(repeats.status.ok());  // repeats stay free
+  CHECK(repeats.headers->limit == 2);
+  CHECK(repeats.headers->remaining == 0);  // 3 charged over a limit of 2: 0, not -1
   CHECK(ask(lowered, "ip:a", ids(3, 4)).status.code() == Code::quota_exceeded);
   clock.advance(24h);
   CHECK(lowered.budgets().empty());  // everything left the window
