@@ -7,7 +7,7 @@
 namespace discovery {
 
 void DistinctBudget::expire(resolver::UnixTime now) {
-  while (!entries_.empty() && entries_.front().at + kWindowS <= now) {
+  while (!entries_.empty() && entries_.front().at + kDistinctWindowS <= now) {
     seen_.erase(entries_.front().hash);
     entries_.pop_front();
   }
@@ -34,15 +34,16 @@ resolver::UnixTime DistinctBudget::seconds_until(std::size_t n, std::int64_t lim
                                                  resolver::UnixTime now) const {
   auto used = static_cast<std::int64_t>(entries_.size());
   std::int64_t over = used + static_cast<std::int64_t>(n) - limit;
-  if (over <= 0) return 0;
+  if (n == 0 || over <= 0) return 0;
+  if (over > used) return kDistinctWindowS;  // n > limit: not even an empty budget holds them
   // The `over` oldest entries must leave the window first.
   const Entry& last_to_go = entries_[static_cast<std::size_t>(over - 1)];
-  return std::max<resolver::UnixTime>(1, last_to_go.at + kWindowS - now);
+  return std::max<resolver::UnixTime>(1, last_to_go.at + kDistinctWindowS - now);
 }
 
 resolver::UnixTime DistinctBudget::seconds_until_empty(resolver::UnixTime now) const {
   if (entries_.empty()) return 0;
-  return std::max<resolver::UnixTime>(0, entries_.back().at + kWindowS - now);
+  return std::max<resolver::UnixTime>(0, entries_.back().at + kDistinctWindowS - now);
 }
 
 void DistinctBudget::restore(std::vector<Entry> entries, resolver::UnixTime now) {
@@ -51,7 +52,7 @@ void DistinctBudget::restore(std::vector<Entry> entries, resolver::UnixTime now)
   entries_.clear();
   seen_.clear();
   for (const Entry& e : entries) {
-    if (e.at + kWindowS <= now) continue;
+    if (e.at + kDistinctWindowS <= now) continue;
     if (seen_.insert(e.hash).second) entries_.push_back(e);
   }
 }

@@ -10,28 +10,27 @@
 #include <unordered_set>
 #include <vector>
 
+#include "discovery/rate_policy.hpp"
 #include "resolver/mapping.hpp"
 
 namespace discovery {
 
 class DistinctBudget {
  public:
-  static constexpr resolver::UnixTime kWindowS = 86400;  // "a rolling 24 hours" (DESIGN.md §7)
-
   struct Entry {
     std::uint64_t hash;     // KeyedHash::hash64 of the canonical identifier
     resolver::UnixTime at;  // when it was charged
   };
 
-  // Forgets entries charged at or before now - kWindowS. Call before the others.
+  // Forgets entries charged at or before now - kDistinctWindowS. Call before the others.
   void expire(resolver::UnixTime now);
   // The hashes of `hashes` not charged in the window, in input order.
   // REQUIRES: no hash twice in `hashes` (the limiter deduplicates before taking its lock).
   std::vector<std::uint64_t> fresh(std::span<const std::uint64_t> hashes) const;
   // Charges `fresh` (from fresh()) at `now`.
   void charge(std::span<const std::uint64_t> fresh, resolver::UnixTime now);
-  // Seconds until `n` more identifiers fit under `limit`: 0 when they already do.
-  // REQUIRES: 0 < n <= limit.
+  // Seconds until `n` more identifiers fit under `limit` (RateCounters::budget_fits_s): 0 when
+  // they already do or n is 0; kDistinctWindowS when n > limit (they never fit).
   resolver::UnixTime seconds_until(std::size_t n, std::int64_t limit, resolver::UnixTime now) const;
   // Seconds until every charged identifier has left the window (RateLimit-Reset); 0 when empty.
   resolver::UnixTime seconds_until_empty(resolver::UnixTime now) const;

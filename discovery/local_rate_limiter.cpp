@@ -1,35 +1,12 @@
-// The in-process limiter. The identifiers are hashed before the shard lock is taken, so the
-// critical section is a map lookup, a bucket refill and a few hash-set probes.
+// The in-process limiter: the counters of each caller, read and charged under its shard's lock
+// around decide() (rate_policy.hpp). The identifiers are hashed before the lock is taken, so the
+// critical section is a map lookup, a bucket refill, a few hash-set probes and the policy.
 #include "discovery/local_rate_limiter.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 
 namespace discovery {
-
-using resolver::Code;
-using resolver::Status;
-
-namespace {
-
-std::string plural(std::size_t n, const char* what) {
-  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-}
-
-// "20 identifiers a second", or "one identifier every 1000 seconds" for slow rates.
-std::string rate_text(double rate) {
-  if (rate >= 1) return plural(static_cast<std::size_t>(rate), "identifier") + " a second";
-  return "one identifier every " + std::to_string(static_cast<std::int64_t>(std::ceil(1 / rate))) +
-         " seconds";
-}
-
-RateDecision reject(Code code, std::string message, std::int64_t retry_after_s,
-                    RateHeaders headers) {
-  return {Status(code, std::move(message)), retry_after_s, headers};
-}
-
-}  // namespace
 
 LocalRateLimiter::LocalRateLimiter(const RateLimits& limits, std::string secret,
                                    const resolver::Clock& clock)
@@ -89,7 +66,6 @@ void LocalRateLimiter::evict_locked(Shard& shard, const std::string& keep) {
 
 RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   const RoleLimits& l = limits_.of(request.role);
-  const double cost = static_cast<double>(request.cost);
   std::vector<std::uint64_t> hashes;
   if (l.distinct_per_day > 0) {
     hashes.reserve(request.identifiers.size());
@@ -109,62 +85,19 @@ RateDecision LocalRateLimiter::admit(const RateRequest& request) {
   shard.identifiers -= before - s.budget.used();
   std::vector<std::uint64_t> fresh = s.budget.fresh(hashes);
 
-  const bool limited = l.distinct_per_day > 0;
-  const auto used = static_cast<std::int64_t>(s.budget.used());
-  const auto wanted = static_cast<std::int64_t>(fresh.size());
-  RateHeaders bucket_h{static_cast<std::int64_t>(l.burst),
-                       static_cast<std::int64_t>(std::floor(s.bucket.tokens())),
-                       s.bucket.seconds_until_full()};
-  RateHeaders budget_h{l.distinct_per_day, std::max<std::int64_t>(0, l.distinct_per_day - used),
-                       s.budget.seconds_until_empty(now)};
+  const RateCounters counters{s.bucket.tokens(), static_cast<std::int64_t>(s.budget.used()),
+                              static_cast<std::int64_t>(fresh.size()),
+                              s.budget.seconds_until_empty(now),
+                              s.budget.seconds_until(fresh.size(), l.distinct_per_day, now)};
+  RateDecision d = decide(l, request.cost, counters);
+  if (!d.status.ok()) return d;  // a rejected request consumes nothing
 
-  if (cost > l.burst) {  // can never pass
-    return reject(
-        Code::rate_limited,
-        "A batch of " + plural(request.cost, "identifier") + " exceeds this caller's burst of " +
-            std::to_string(static_cast<std::int64_t>(l.burst)) + "; split it into smaller batches.",
-        s.bucket.seconds_until_full(), bucket_h);
-  }
-  if (limited && wanted > l.distinct_per_day) {  // can never pass
-    return reject(Code::quota_exceeded,
-                  "A batch of " + plural(fresh.size(), "new identifier") +
-                      " exceeds this caller's daily budget of " +
-                      std::to_string(l.distinct_per_day) + "; split it over several days.",
-                  DistinctBudget::kWindowS, budget_h);
-  }
-  // No new identifier always fits: repeats stay free even when a restored budget is over a
-  // lowered limit.
-  const bool budget_ok = !limited || wanted == 0 || used + wanted <= l.distinct_per_day;
-  // Retry-After is when the whole request could pass: both limits must allow it.
-  if (!budget_ok) {
-    return reject(
-        Code::quota_exceeded,
-        "This caller has looked up its " + std::to_string(l.distinct_per_day) +
-            " distinct identifiers for the last 24 hours; repeat lookups are still allowed.",
-        std::max(s.bucket.seconds_until(cost),
-                 s.budget.seconds_until(fresh.size(), l.distinct_per_day, now)),
-        budget_h);
-  }
-  if (!s.bucket.can_take(cost)) {
-    return reject(Code::rate_limited, "Too many lookups; slow down to " + rate_text(l.rate) + ".",
-                  s.bucket.seconds_until(cost), bucket_h);
-  }
-
-  RateDecision d;
-  s.bucket.take(cost);
+  s.bucket.take(static_cast<double>(request.cost));
   if (!fresh.empty()) {
     s.budget.charge(fresh, now);
     shard.identifiers += fresh.size();
     dirty_ = true;
     evict_locked(shard, request.caller);
-  }
-  bucket_h.remaining = static_cast<std::int64_t>(std::floor(s.bucket.tokens()));
-  bucket_h.reset_s = s.bucket.seconds_until_full();
-  if (limited && l.distinct_per_day - used - wanted < bucket_h.remaining) {
-    d.headers = RateHeaders{l.distinct_per_day, l.distinct_per_day - used - wanted,
-                            s.budget.seconds_until_empty(now)};
-  } else {
-    d.headers = bucket_h;
   }
   return d;
 }
@@ -185,7 +118,7 @@ std::vector<CallerBudget> LocalRateLimiter::budgets() {
   std::lock_guard lock(restored_mu_);
   for (auto it = restored_.begin(); it != restored_.end();) {
     std::erase_if(it->second.entries,
-                  [&](const auto& e) { return e.at + DistinctBudget::kWindowS <= now; });
+                  [&](const auto& e) { return e.at + kDistinctWindowS <= now; });
     if (it->second.entries.empty()) {
       it = restored_.erase(it);  // its caller did not come back within the window
     } else {

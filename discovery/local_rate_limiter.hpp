@@ -18,6 +18,7 @@
 #include "discovery/distinct_budget.hpp"
 #include "discovery/keyed_hash.hpp"
 #include "discovery/rate_limiter.hpp"
+#include "discovery/rate_policy.hpp"
 #include "discovery/token_bucket.hpp"
 #include "resolver/clock.hpp"
 
@@ -31,10 +32,8 @@ class LocalRateLimiter final : public RateLimiter {
   // for a snapshot to mean anything (Store::secret). REQUIRES: clock outlives the limiter.
   LocalRateLimiter(const RateLimits& limits, std::string secret, const resolver::Clock& clock);
 
-  // Checks the bucket and the budget, then charges both, or rejects and charges nothing:
-  // rate_limited when the bucket is short (or the batch exceeds the burst: the message says to
-  // split it), quota_exceeded when the budget is (or the batch holds more new identifiers than
-  // the whole budget). Headers describe the limit that is closest to rejecting.
+  // Reads the caller's bucket and budget, asks decide() (rate_policy.hpp), and charges both when
+  // it admits; a rejection charges nothing.
   RateDecision admit(const RateRequest& request) override;
 
   // Every budget that is not empty, for the snapshot; first drops the entries that have left the

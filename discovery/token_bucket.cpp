@@ -3,7 +3,6 @@
 #include "discovery/token_bucket.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace discovery {
 
@@ -12,12 +11,6 @@ void TokenBucket::refill(TimePoint now) {
   double elapsed = std::chrono::duration<double>(now - last_).count();
   tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
   last_ = now;
-}
-
-std::int64_t TokenBucket::seconds_until(double cost) const {
-  if (cost <= tokens_) return 0;
-  // A tiny epsilon keeps 1.0000000001 s from rounding to 2 after floating-point drift.
-  return static_cast<std::int64_t>(std::ceil((cost - tokens_) / rate_ - 1e-9));
 }
 
 void TokenBucket::set_limits(double rate, double burst) {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 
 namespace discovery {
 
@@ -17,14 +16,9 @@ class TokenBucket {
 
   // Adds what accrued since the last call (never above burst). Call before the others.
   void refill(TimePoint now);
-  bool can_take(double cost) const { return cost <= tokens_; }
-  // REQUIRES: can_take(cost).
+  // Takes `cost` units; decide() (rate_policy.hpp) says whether a request may.
+  // REQUIRES: cost <= tokens().
   void take(double cost) { tokens_ -= cost; }
-  // Seconds until `cost` units are available, rounded up; 0 when they already are.
-  // REQUIRES: cost <= burst.
-  std::int64_t seconds_until(double cost) const;
-  // Seconds until the bucket is full again, rounded up (RateLimit-Reset).
-  std::int64_t seconds_until_full() const { return seconds_until(burst_); }
 
   double tokens() const { return tokens_; }
   double burst() const { return burst_; }

@@ -27,6 +27,8 @@ TEST_CASE("DistinctBudget: entries leave the window 24 hours after they were cha
   CHECK(b.seconds_until(1, 2, 6000) == 1000 + 86400 - 6000);  // the oldest must go
   CHECK(b.seconds_until(2, 2, 6000) == 5000 + 86400 - 6000);  // all three must go
   CHECK(b.seconds_until(2, 3, 6000) == 1000 + 86400 - 6000);
+  CHECK(b.seconds_until(0, 2, 6000) == 0);      // nothing new fits, even over the limit
+  CHECK(b.seconds_until(3, 2, 6000) == 86400);  // more than the limit never fits
   CHECK(b.seconds_until_empty(6000) == 5000 + 86400 - 6000);
   b.expire(1000 + 86400 - 1);
   CHECK(b.used() == 3);

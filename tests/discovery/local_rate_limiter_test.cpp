@@ -1,11 +1,14 @@
-// Unit tests of the in-process limiter (DESIGN.md §7) with a ManualClock: burst and refill, batch
-// cost, the batch too large for the burst, the distinct budget, rejection charging nothing,
-// headers, eviction and snapshot round trips.
+// Unit tests of the in-process limiter (DESIGN.md §7) with a ManualClock: what it counts and
+// charges (burst and refill, batch cost, the distinct budget, rejections charging nothing),
+// eviction, snapshot round trips and threads racing on one caller. The wording and numbers of each
+// decision are rate_policy_test's.
 #include "discovery/local_rate_limiter.hpp"
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "resolver/clock.hpp"
@@ -171,7 +174,10 @@ TEST_CASE("LocalRateLimiter: budgets restored from a snapshot follow their calle
   limits.anonymous.distinct_per_day = 2;  // lowered below what the snapshot holds
   LocalRateLimiter lowered(limits, "secret", clock);
   lowered.restore(saved);
-  CHECK(ask(lowered, "ip:a", ids(0, 3)).status.ok());  // repeats stay free
+  auto repeats = ask(lowered, "ip:a", ids(0, 3));
+  CHECK(repeats.status.ok());  // repeats stay free
+  CHECK(repeats.headers->limit == 2);
+  CHECK(repeats.headers->remaining == 0);  // 3 charged over a limit of 2: 0, not -1
   CHECK(ask(lowered, "ip:a", ids(3, 4)).status.code() == Code::quota_exceeded);
   clock.advance(24h);
   CHECK(lowered.budgets().empty());  // everything left the window
@@ -196,4 +202,34 @@ TEST_CASE(
   CHECK(d.headers->remaining == 3);
   auto next = ask(l, "ip:a", ids(0, 1));
   CHECK(next.headers->remaining == 2);
+}
+
+TEST_CASE("LocalRateLimiter: threads racing on one caller get exactly what its limits hold") {
+  resolver::ManualClock clock;  // never advanced: nothing refills or leaves the window
+  auto limits = small_limits();
+  limits.anonymous = {1, 40, 25};
+  LocalRateLimiter l(limits, "k", clock);
+  std::atomic<int> new_ok{0}, new_quota{0}, repeat_ok{0}, repeat_limited{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        int n = t * 10 + i;  // 80 distinct identifiers against a budget of 25
+        Code c = ask(l, "ip:new", ids(n, n + 1)).status.code();
+        if (c == Code::ok) ++new_ok;
+        if (c == Code::quota_exceeded) ++new_quota;
+        c = ask(l, "ip:repeat", ids(0, 1)).status.code();  // 80 repeats against a burst of 40
+        if (c == Code::ok) ++repeat_ok;
+        if (c == Code::rate_limited) ++repeat_limited;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(new_ok == 25);
+  CHECK(new_quota == 55);
+  CHECK(repeat_ok == 40);
+  CHECK(repeat_limited == 40);
+  std::size_t charged = 0;
+  for (const auto& b : l.budgets()) charged += b.entries.size();
+  CHECK(charged == 25 + 1);
 }
