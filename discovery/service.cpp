@@ -11,6 +11,7 @@
 #include "discovery/admin_routes.hpp"
 #include "discovery/lookup_routes.hpp"
 #include "discovery/operation_routes.hpp"
+#include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
 #include "resolver/api_token.hpp"
 
@@ -70,16 +71,6 @@ std::string_view known_method(std::string_view m) {
 
 bool contains(const std::vector<std::string_view>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// TEMPORARY until rate_policy.hpp lands.
-void append_rate_headers(std::vector<std::pair<std::string, std::string>>& headers,
-                         const RateDecision& d, bool rejected) {
-  if (rejected) headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, d.retry_after_s)));
-  if (!d.headers) return;
-  headers.emplace_back("RateLimit-Limit", std::to_string(d.headers->limit));
-  headers.emplace_back("RateLimit-Remaining", std::to_string(d.headers->remaining));
-  headers.emplace_back("RateLimit-Reset", std::to_string(d.headers->reset_s));
 }
 
 std::int64_t steady_ns(const resolver::Clock& clock) {
@@ -241,10 +232,7 @@ Response Service::run(Job& job) {
     if (job.route->limited) {
       decision = deps_.limiter.admit({call.caller, call.role, job.work.cost, job.work.identifiers});
       if (!decision.status.ok()) {
-        Status s = decision.status;
-        if (s.code() != Code::rate_limited && s.code() != Code::quota_exceeded) {
-          s = Status(Code::rate_limited, s.message());
-        }
+        const Status& s = decision.status;
         metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
         Response r = error(job, s);
         append_rate_headers(r.headers, decision, /*rejected=*/true);
