@@ -228,3 +228,87 @@ TEST_CASE("a rotated signing key is published and used within seconds, without a
   CHECK(kid_of("/v1/lookup?id=alice@example.com") == *new_kid);
   CHECK(old_kid != *new_kid);
 }
+
+namespace {
+// Admits everything and counts what it was asked, with headers as a real limiter sends them.
+class CountingLimiter final : public discovery::RateLimiter {
+ public:
+  discovery::RateDecision admit(const discovery::RateRequest& r) override {
+    ++calls;
+    cost += r.cost;
+    return {resolver::Status::Ok(), 0, discovery::RateHeaders{40, 39, 1}};
+  }
+  int calls = 0;
+  std::size_t cost = 0;
+};
+}  // namespace
+
+TEST_CASE("issue 8: a bad region is the same error on every route that takes one") {
+  ServiceFixture f;
+  const std::string want = "region must be an ISO 3166 alpha-2 country code such as US.";
+  std::vector<discovery::Response> answers = {
+      f.call("GET", "/v1/lookup?id=030901820&region=XX"),
+      f.call("POST", "/v1/lookup", R"({"identifiers": ["030901820"], "region": "XX"})"),
+      f.call("PUT", "/v1/admin/mappings",
+             R"({"region": "XX", "mappings": [{"identifier": "030901820", "provider": "chat.example", "user": "mimi://chat.example/u/1"}]})",
+             f.admin),
+      f.call("DELETE", "/v1/admin/mappings", R"({"identifier": "030901820", "region": "XX"})", f.admin),
+      f.call("POST", "/v1/admin/optout", R"({"identifier": "030901820", "region": "XX"})", f.admin),
+      f.call("DELETE", "/v1/admin/optout", R"({"identifier": "030901820", "region": "XX"})", f.admin),
+  };
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    CAPTURE(i);
+    CHECK(answers[i].status == 400);
+    CHECK(ServiceFixture::code(answers[i]) == "invalid_request");
+    CHECK(ServiceFixture::json(answers[i])["error"]["message"] == want);
+  }
+  // A known region in lower case is accepted everywhere.
+  CHECK(f.call("GET", "/v1/lookup?id=030901820&region=de").status == 200);
+  CHECK(f.call("POST", "/v1/admin/optout", R"({"identifier": "030901820", "region": "de"})", f.admin).status == 200);
+}
+
+TEST_CASE("issue 8: a repeated query parameter is refused unless the route declares it") {
+  ServiceFixture f;
+  auto r = f.call("GET", "/v1/lookup?id=%2B14155552671&id=%2B14155552672");
+  CHECK(r.status == 400);
+  CHECK(ServiceFixture::json(r)["error"]["message"] == "The query parameter \"id\" is given more than once.");
+  auto unknown = f.call("GET", "/v1/lookup?id=%2B14155552671&idd=1");
+  CHECK(ServiceFixture::json(unknown)["error"]["message"] ==
+        "Unknown query parameter; use id, region, provider and federate.");
+}
+
+TEST_CASE("issue 8: unknown body fields are named with the fields the route takes") {
+  ServiceFixture f;
+  auto r = f.call("POST", "/v1/admin/optout", R"({"identifier": "a@b.example", "regoin": "US"})", f.admin);
+  CHECK(r.status == 400);
+  CHECK(ServiceFixture::json(r)["error"]["message"] == "Unknown field \"regoin\"; use identifier and region.");
+}
+
+TEST_CASE("issue 8: an admitted lookup carries the RateLimit headers, an invalid identifier too") {
+  CountingLimiter limiter;
+  ServiceFixture f(&limiter);
+  auto bad = f.call("GET", "/v1/lookup?id=12");
+  CHECK(bad.status == 400);
+  CHECK(ServiceFixture::code(bad) == "invalid_identifier");
+  CHECK(ServiceFixture::header(bad, "RateLimit-Remaining") == "39");  // it was charged
+  CHECK(ServiceFixture::header(bad, "Retry-After") == "");
+  // Refused before the limiter (a malformed request): not charged, no headers.
+  auto malformed = f.call("GET", "/v1/lookup");
+  CHECK(malformed.status == 400);
+  CHECK(ServiceFixture::header(malformed, "RateLimit-Remaining") == "");
+  CHECK(limiter.calls == 1);
+  CHECK(f.call("POST", "/v1/lookup", R"({"identifiers": ["+14155552671", "junk", "a@b.example"]})").status == 200);
+  CHECK(limiter.calls == 2);
+  CHECK(limiter.cost == 4);
+}
+
+TEST_CASE("issue 8: routes that need a role say which, by credential") {
+  ServiceFixture f;
+  auto none = f.call("PUT", "/v1/admin/mappings", R"({"mappings": []})");
+  CHECK(none.status == 401);
+  CHECK(ServiceFixture::json(none)["error"]["message"] ==
+        "This route needs an admin token: send Authorization: Bearer <token>.");
+  auto client = f.call("PUT", "/v1/admin/mappings", R"({"mappings": []})", f.client);
+  CHECK(client.status == 403);
+  CHECK(ServiceFixture::json(client)["error"]["message"] == "This route needs a token with the admin role.");
+}
