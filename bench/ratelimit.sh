@@ -41,44 +41,20 @@ request = function()
 end
 LUA
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-start() {  # start CONFIG -> prints the port; the pid goes to CONFIG.pid
-  build/discoveryd --db "$OUT/index.db" --listen 127.0.0.1:0 --config "$1" >"$1.out" 2>"$1.err" &
-  pids+=($!)
-  echo $! >"$1.pid"
-  for _ in $(seq 100); do
-    if grep -q 'listening on' "$1.out"; then sed -n 's/.*:\([0-9]*\)$/\1/p' "$1.out"; return; fi
-    sleep 0.1
-  done
-  echo "discoveryd did not start: $(cat "$1.err")" >&2
-  exit 1
-}
-port_on=$(start "$OUT/on.json")
-port_off=$(start "$OUT/off.json")
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TICK=$(getconf CLK_TCK)
-rps() {  # rps PORT PID -> "requests/s cpu-µs-per-request"
-  local t0 t1 out
-  t0=$(cpu_ticks "$2")
-  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$OUT/lookup.lua" "http://127.0.0.1:$1")
-  t1=$(cpu_ticks "$2")
-  echo "$out" | awk -v d=$((t1 - t0)) -v tick="$TICK" -v s="$SECS" \
-    '/Requests\/sec/ {printf "%s %.1f\n", $2, d / tick * 1e6 / ($2 * s)}'
-}
+source bench/lib.sh
+port_on=$(start build/discoveryd "$OUT/index.db" "$OUT/on.json")
+port_off=$(start build/discoveryd "$OUT/index.db" "$OUT/off.json")
 # Warm-up: fills the assertion caches of both, so that signing does not favour the second.
 pid_on=$(cat "$OUT/on.json.pid") pid_off=$(cat "$OUT/off.json.pid")
-rps "$port_on" "$pid_on" >/dev/null
-rps "$port_off" "$pid_off" >/dev/null
+rps "$port_on" "$pid_on" "$OUT/lookup.lua" >/dev/null
+rps "$port_off" "$pid_off" "$OUT/lookup.lua" >/dev/null
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 on=() off=() pair=() cpu_on=() cpu_off=()
 for ((i = 1; i <= RUNS; i++)); do
   if ((i % 2)); then
-    read -r a ca < <(rps "$port_on" "$pid_on"); read -r b cb < <(rps "$port_off" "$pid_off")
+    read -r a ca < <(rps "$port_on" "$pid_on" "$OUT/lookup.lua"); read -r b cb < <(rps "$port_off" "$pid_off" "$OUT/lookup.lua")
   else
-    read -r b cb < <(rps "$port_off" "$pid_off"); read -r a ca < <(rps "$port_on" "$pid_on")
+    read -r b cb < <(rps "$port_off" "$pid_off" "$OUT/lookup.lua"); read -r a ca < <(rps "$port_on" "$pid_on" "$OUT/lookup.lua")
   fi
   on+=("$a") off+=("$b") pair+=("$(echo "$a / $b" | bc -l)") cpu_on+=("$ca") cpu_off+=("$cb")
   printf 'run %d: limiter enabled %.0f req/s (%s µs CPU/req) | disabled %.0f req/s (%s µs CPU/req) | ratio %.3f\n' \
