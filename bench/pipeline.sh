@@ -5,16 +5,12 @@
 # pipeline), over the same index, with the rate limiter off in both, in the same run. wrk
 # alternates between the two servers, so drift on a shared machine hits both alike. Prints each
 # run, the medians, the ratio ours/baseline and the CPU time per request of each server.
-# Usage: bench/pipeline.sh [BASE_COMMIT] [RUNS] [SECONDS] [CONNECTIONS] [N]
+# Usage: bench/pipeline.sh [BASE_COMMIT] [RUNS]   (env: SECS=5 CONNS=32 N=20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BASE=${1:-8ebbfa5}
-RUNS=${2:-9}
-SECS=${3:-5}
-CONNS=${4:-32}
-N=${5:-20000}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cmake --build build --target discoveryd discoveryctl -j2 >/dev/null
+BASE=${1:-8ebbfa5} RUNS=${2:-9} SECS=${SECS:-5} CONNS=${CONNS:-32} N=${N:-20000}
+source bench/lib.sh
+build_with_wrk
 OUT=$PWD/bench/out/pipeline
 mkdir -p "$OUT"
 rm -f "$OUT"/index.db* "$OUT"/*.json*
@@ -41,7 +37,6 @@ request = function()
 end
 LUA
 
-source bench/lib.sh
 port_ours=$(start build/discoveryd "$OUT/index.db" "$OUT/ours.json")
 port_base=$(start "$OUT/base/build/discoveryd" "$OUT/index.db" "$OUT/base.json")
 pid_ours=$(cat "$OUT/ours.json.pid") pid_base=$(cat "$OUT/base.json.pid")
@@ -49,21 +44,4 @@ pid_ours=$(cat "$OUT/ours.json.pid") pid_base=$(cat "$OUT/base.json.pid")
 rps "$port_ours" "$pid_ours" "$OUT/lookup.lua" >/dev/null
 rps "$port_base" "$pid_base" "$OUT/lookup.lua" >/dev/null
 
-ours=() base=() pair=() cpu_ours=() cpu_base=()
-for ((i = 1; i <= RUNS; i++)); do
-  if ((i % 2)); then
-    read -r a ca < <(rps "$port_ours" "$pid_ours" "$OUT/lookup.lua"); read -r b cb < <(rps "$port_base" "$pid_base" "$OUT/lookup.lua")
-  else
-    read -r b cb < <(rps "$port_base" "$pid_base" "$OUT/lookup.lua"); read -r a ca < <(rps "$port_ours" "$pid_ours" "$OUT/lookup.lua")
-  fi
-  ours+=("$a") base+=("$b") pair+=("$(echo "$a / $b" | bc -l)") cpu_ours+=("$ca") cpu_base+=("$cb")
-  printf 'run %d: pipeline %.0f req/s (%s µs CPU/req) | baseline %s %.0f req/s (%s µs CPU/req) | ratio %.3f\n' \
-    "$i" "$a" "$ca" "$BASE" "$b" "$cb" "${pair[-1]}"
-done
-mo=$(printf '%s\n' "${ours[@]}" | median)
-mb=$(printf '%s\n' "${base[@]}" | median)
-printf 'median of %d runs (%d s, %d connections): pipeline %.0f req/s, baseline %.0f req/s\n' "$RUNS" "$SECS" "$CONNS" "$mo" "$mb"
-printf 'ratio pipeline/baseline: %.3f; median of the per-run ratios %.3f\n' \
-  "$(echo "$mo / $mb" | bc -l)" "$(printf '%s\n' "${pair[@]}" | median)"
-co=$(printf '%s\n' "${cpu_ours[@]}" | median) cb=$(printf '%s\n' "${cpu_base[@]}" | median)
-printf 'median CPU per request: pipeline %.1f µs, baseline %.1f µs\n' "$co" "$cb"
+alternate pipeline "$port_ours" "$pid_ours" "baseline-$BASE" "$port_base" "$pid_base" "$OUT/lookup.lua"

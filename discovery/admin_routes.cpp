@@ -40,9 +40,6 @@ Result<IdentifierBody> read_identifier_body(const Request& request,
 }  // namespace
 
 Surface AdminRoutes::surface() {
-  auto bind = [this](auto method) {
-    return respond([this, method](Call& c) { return (this->*method)(c); });
-  };
   auto admin = [](std::string_view method, std::string_view path, Handler handler) {
     return Route{.method = method, .path = path, .role = resolver::Role::admin,
                  .lane = Lane::worker, .handler = std::move(handler)};

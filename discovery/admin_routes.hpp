@@ -7,22 +7,16 @@
 
 namespace discovery {
 
-class AdminRoutes {
+class AdminRoutes final : public Routes {
  public:
-  explicit AdminRoutes(RouteContext ctx) : ctx_(ctx) {}
-  AdminRoutes(const AdminRoutes&) = delete;
-  AdminRoutes& operator=(const AdminRoutes&) = delete;
-
-  // The route table. REQUIRES: this object outlives the table.
-  Surface surface();
+  using Routes::Routes;
+  Surface surface() override;
 
  private:
   resolver::Result<Response> put_mappings(Call& call);
   resolver::Result<Response> delete_mappings(Call& call);
   resolver::Result<Response> post_optout(Call& call);
   resolver::Result<Response> delete_optout(Call& call);
-
-  RouteContext ctx_;
 };
 
 }  // namespace discovery

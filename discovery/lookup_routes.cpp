@@ -12,7 +12,6 @@ using resolver::Result;
 using resolver::Status;
 
 Surface LookupRoutes::surface() {
-  auto bind = [this](auto method) { return [this, method](Call& c) { return (this->*method)(c); }; };
   Surface s{"lookup", Dialect::mimi, {}};
   s.routes = {
       {.method = "GET", .path = "/v1/lookup", .limited = true,
@@ -21,7 +20,7 @@ Surface LookupRoutes::surface() {
       {.method = "POST", .path = "/v1/lookup", .limited = true,
        .handler = bind(&LookupRoutes::post_lookup)},
       {.method = "GET", .path = "/.well-known/mimi-discovery",
-       .handler = respond(bind(&LookupRoutes::well_known))},
+       .handler = bind(&LookupRoutes::well_known)},
   };
   return s;
 }

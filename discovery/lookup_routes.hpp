@@ -10,27 +10,21 @@
 
 namespace discovery {
 
-class LookupRoutes {
+class LookupRoutes final : public Routes {
  public:
-  explicit LookupRoutes(RouteContext ctx) : ctx_(ctx) {}
-  LookupRoutes(const LookupRoutes&) = delete;
-  LookupRoutes& operator=(const LookupRoutes&) = delete;
-
-  // The route table. REQUIRES: this object outlives the table.
-  Surface surface();
+  using Routes::Routes;
+  Surface surface() override;
 
  private:
-  resolver::Result<Work> get_lookup(Call& call);
-  resolver::Result<Work> post_lookup(Call& call);
-  resolver::Result<Response> well_known(Call& call);
-
   // The work of a lookup: each input parsed once, for the rate limiter's charge and for the
   // resolver. `single` answers the §4.1 object (GET), else the §4.2 batch.
   Work lookup_work(const Call& call, std::vector<std::string> inputs, const std::string& region,
                    resolver::LookupOptions options, bool single);
   void count(const resolver::Result<resolver::LookupResult>& r);
 
-  RouteContext ctx_;
+  resolver::Result<Work> get_lookup(Call& call);
+  resolver::Result<Work> post_lookup(Call& call);
+  resolver::Result<Response> well_known(Call& call);
 };
 
 }  // namespace discovery

@@ -23,6 +23,13 @@ std::string number(double v) {
   return buf;
 }
 
+// One gauge with its HELP and TYPE lines.
+void gauge(std::string& o, const char* name, const char* help, std::int64_t value) {
+  o += std::string("# HELP ") + name + " " + help + "\n";
+  o += std::string("# TYPE ") + name + " gauge\n";
+  o += std::string(name) + " " + std::to_string(value) + "\n";
+}
+
 }  // namespace
 
 void Metrics::record_request(std::string_view route, int status, double seconds) {
@@ -130,23 +137,14 @@ std::string Metrics::render(const std::optional<resolver::Stats>& stats,
     o += "discovery_shed_total{route=\"" + label(route) + "\"} " + std::to_string(n) + "\n";
   }
   if (workers) {
-    o += "# HELP discovery_worker_queued Requests waiting for a worker thread.\n";
-    o += "# TYPE discovery_worker_queued gauge\n";
-    o += "discovery_worker_queued " + std::to_string(workers->queued) + "\n";
-    o += "# HELP discovery_worker_running Requests running on worker threads.\n";
-    o += "# TYPE discovery_worker_running gauge\n";
-    o += "discovery_worker_running " + std::to_string(workers->running) + "\n";
+    gauge(o, "discovery_worker_queued", "Requests waiting for a worker thread.", workers->queued);
+    gauge(o, "discovery_worker_running", "Requests running on worker threads.", workers->running);
   }
   if (stats) {
-    o += "# HELP discovery_index_identifiers Distinct identifiers with at least one mapping.\n";
-    o += "# TYPE discovery_index_identifiers gauge\n";
-    o += "discovery_index_identifiers " + std::to_string(stats->identifiers) + "\n";
-    o += "# HELP discovery_index_mappings Mappings in the index.\n";
-    o += "# TYPE discovery_index_mappings gauge\n";
-    o += "discovery_index_mappings " + std::to_string(stats->mappings) + "\n";
-    o += "# HELP discovery_index_optouts Opted-out identifiers.\n";
-    o += "# TYPE discovery_index_optouts gauge\n";
-    o += "discovery_index_optouts " + std::to_string(stats->optouts) + "\n";
+    gauge(o, "discovery_index_identifiers", "Distinct identifiers with at least one mapping.",
+          stats->identifiers);
+    gauge(o, "discovery_index_mappings", "Mappings in the index.", stats->mappings);
+    gauge(o, "discovery_index_optouts", "Opted-out identifiers.", stats->optouts);
   }
   return o;
 }

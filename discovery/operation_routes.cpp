@@ -15,9 +15,6 @@ constexpr auto kStatsMaxAge = std::chrono::seconds(5);
 }  // namespace
 
 Surface OperationRoutes::surface() {
-  auto bind = [this](auto method) {
-    return respond([this, method](Call& c) { return (this->*method)(c); });
-  };
   return {"operations", Dialect::mimi,
           {{.method = "GET", .path = "/healthz", .handler = bind(&OperationRoutes::healthz)},
            {.method = "GET", .path = "/metrics", .handler = bind(&OperationRoutes::metrics)},

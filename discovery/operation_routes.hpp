@@ -12,21 +12,16 @@
 
 namespace discovery {
 
-class OperationRoutes {
+class OperationRoutes final : public Routes {
  public:
   // `workers` (may be null) is the pool whose load /metrics shows; it must outlive this object.
-  OperationRoutes(RouteContext ctx, const WorkerPool* workers) : ctx_(ctx), workers_(workers) {}
-  OperationRoutes(const OperationRoutes&) = delete;
-  OperationRoutes& operator=(const OperationRoutes&) = delete;
-
-  // The route table. REQUIRES: this object outlives the table.
-  Surface surface();
+  OperationRoutes(RouteContext ctx, const WorkerPool* workers) : Routes(ctx), workers_(workers) {}
+  Surface surface() override;
 
  private:
   resolver::Result<Response> healthz(Call& call);
   resolver::Result<Response> metrics(Call& call);
 
-  RouteContext ctx_;
   const WorkerPool* workers_;
   std::mutex stats_mu_;
   std::optional<resolver::Stats> stats_;                           // guarded by stats_mu_

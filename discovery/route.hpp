@@ -113,4 +113,33 @@ struct Surface {
   std::vector<Route> routes;
 };
 
+// The base of a surface: a class that owns a route table and the handlers it names. Its handlers
+// may run on any number of threads at once.
+class Routes {
+ public:
+  explicit Routes(RouteContext ctx) : ctx_(ctx) {}
+  Routes(const Routes&) = delete;
+  Routes& operator=(const Routes&) = delete;
+  virtual ~Routes() = default;
+
+  // The route table. REQUIRES: this object outlives the table.
+  virtual Surface surface() = 0;
+
+ protected:
+  // A member function of the derived surface as a handler: a first step that returns Work, or a
+  // one-step answer that needs no charge.
+  template <class T>
+  Handler bind(resolver::Result<Work> (T::*step)(Call&)) {
+    T* self = static_cast<T*>(this);
+    return [self, step](Call& c) { return (self->*step)(c); };
+  }
+  template <class T>
+  Handler bind(resolver::Result<Response> (T::*answer)(Call&)) {
+    T* self = static_cast<T*>(this);
+    return respond([self, answer](Call& c) { return (self->*answer)(c); });
+  }
+
+  RouteContext ctx_;
+};
+
 }  // namespace discovery

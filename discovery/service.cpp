@@ -84,12 +84,14 @@ Service::Service(ServiceDeps deps, Config config) : deps_(deps), config_(std::mo
   if (config_.workers.threads > 0) {
     workers_ = std::make_unique<WorkerPool>(config_.workers.threads, config_.workers.queue);
   }
+  // The surfaces, one route table each; a new surface is one line here (docs/ARCHITECTURE.md).
   RouteContext ctx{deps_, config_, metrics_};
-  lookup_routes_ = std::make_unique<LookupRoutes>(ctx);
-  admin_routes_ = std::make_unique<AdminRoutes>(ctx);
-  operation_routes_ = std::make_unique<OperationRoutes>(ctx, workers_.get());
-  router_ = std::make_unique<Router>(std::vector<Surface>{
-      lookup_routes_->surface(), admin_routes_->surface(), operation_routes_->surface()});
+  surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
+  surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
+  surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
+  std::vector<Surface> tables;
+  for (auto& s : surfaces_) tables.push_back(s->surface());
+  router_ = std::make_unique<Router>(std::move(tables));
   // The keyring is loaded by the caller (REQUIRES); the next reload is due after kKeyringMaxAge.
   keyring_at_ns_ = steady_ns(deps_.clock);
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "discovery/config.hpp"
 #include "discovery/http.hpp"
@@ -23,10 +24,6 @@
 #include "discovery/worker_pool.hpp"
 
 namespace discovery {
-
-class AdminRoutes;
-class LookupRoutes;
-class OperationRoutes;
 
 class Service {
  public:
@@ -85,9 +82,7 @@ class Service {
   Config config_;
   Metrics metrics_;
   std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
-  std::unique_ptr<LookupRoutes> lookup_routes_;
-  std::unique_ptr<AdminRoutes> admin_routes_;
-  std::unique_ptr<OperationRoutes> operation_routes_;
+  std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
   std::unique_ptr<Router> router_;
 
   std::atomic<std::int64_t> keyring_at_ns_{0};  // steady time of the last reload; claimed by CAS
