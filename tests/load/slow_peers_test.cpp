@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -128,4 +129,22 @@ TEST_CASE("issue 8: with the worker pool full, federated lookups get 503 with Re
   REQUIRE(again);
   CHECK(again->status == 200);
   CHECK(nlohmann::json::parse(again->body)["complete"] == false);
+}
+
+TEST_CASE("issue 8: SIGTERM while federated lookups wait on workers answers each of them, then exits 0") {
+  SlowPeers f(R"({"threads": 8, "queue": 8})");
+  std::vector<int> status;
+  std::vector<std::string> retry;
+  auto threads = f.federated(12, status, retry);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all on the pool, none answered
+  auto start = Clock::now();
+  int exit_code = f.server->process().stop(SIGTERM, std::chrono::seconds(15));
+  for (auto& t : threads) t.join();
+  CHECK(exit_code == 0);
+  // Drained within the deadline: at most two rounds of the federation deadline.
+  CHECK(Clock::now() - start < std::chrono::seconds(5));
+  for (int i = 0; i < 12; ++i) {
+    CAPTURE(i);
+    CHECK(status[i] == 200);
+  }
 }
