@@ -3,6 +3,13 @@
 
 namespace discovery {
 
+std::optional<std::string_view> Call::path_param(std::string_view name) const {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
 Router::Router(std::vector<Surface> surfaces) : surfaces_(std::move(surfaces)) {}
 
 bool match_path(std::string_view pattern, std::string_view path,

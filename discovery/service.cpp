@@ -41,13 +41,6 @@ Handler respond(std::function<resolver::Result<Response>(Call&)> fn) {
   return [fn = std::move(fn)](Call&) -> resolver::Result<Work> { return Work{0, {}, false, fn}; };
 }
 
-std::optional<std::string_view> Call::path_param(std::string_view name) const {
-  for (const auto& [k, v] : path_params) {
-    if (k == name) return v;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 // How long a keyring snapshot may be stale before a request reloads it.

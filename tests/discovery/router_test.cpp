@@ -78,3 +78,13 @@ TEST_CASE("Router: a route by method and path, or the path's methods for 405") {
   CHECK(none.route == nullptr);
   CHECK(none.surface == nullptr);
 }
+
+TEST_CASE("Call::path_param reads the segments the Router matched") {
+  Router r = make_router();
+  auto m = r.match("GET", "/v1/private/buckets/k%2B1/7");
+  discovery::Request request;
+  discovery::Call call{request, "rid", {}, m.params};
+  CHECK(call.path_param("key_id") == "k+1");
+  CHECK(call.path_param("bucket") == "7");
+  CHECK_FALSE(call.path_param("prefix").has_value());
+}
