@@ -11,38 +11,13 @@
 #include <vector>
 
 #include "resolver/mapping.hpp"
+#include "resolver/peer.hpp"
+#include "resolver/role.hpp"
+#include "resolver/signing_key.hpp"
 #include "resolver/status.hpp"
+#include "resolver/token_info.hpp"
 
 namespace resolver {
-
-enum class Role { anonymous, client, peer, admin };
-std::string_view role_name(Role role);
-std::optional<Role> parse_role(std::string_view name);
-
-struct Peer {
-  std::string domain;      // the peer DP's issuer domain
-  std::string url;         // base URL, e.g. "https://dp2.example"
-  std::string public_key;  // pinned Ed25519 public key, base64url of the raw 32 bytes
-  std::string token;       // bearer token this DP presents to the peer; empty for none
-  bool enabled = true;
-  UnixTime created_at = 0;
-};
-
-struct TokenInfo {
-  std::string id;  // public identifier, e.g. "tok_3f9a1c2b"; safe to show and log
-  std::string name;
-  Role role = Role::client;
-  UnixTime created_at = 0;
-  std::optional<UnixTime> revoked_at;
-};
-
-struct SigningKey {
-  std::string kid;          // RFC 7638 thumbprint, base64url
-  std::string private_key;  // raw 32-byte Ed25519 seed
-  std::string public_key;   // raw 32 bytes
-  UnixTime created_at = 0;
-  bool active = false;      // the one key new assertions are signed with
-};
 
 struct Stats {
   std::int64_t identifiers = 0;  // distinct identifiers with at least one mapping
