@@ -1,6 +1,7 @@
 // Store: the index of mappings, opt-outs, peers, tokens and signing keys (DESIGN.md §6.1).
-// Shaped so that SQLite (SqliteStore) and later PostgreSQL can implement it. Implementations are
-// thread-safe: any method may be called from any thread; an ImportSession belongs to one thread.
+// Shaped so that SQLite (SqliteStore) and later PostgreSQL can implement it; open_store.hpp picks
+// one from --db. Implementations are thread-safe: any method may be called from any thread; an
+// ImportSession belongs to one thread.
 #pragma once
 
 #include <functional>
@@ -18,6 +19,12 @@
 #include "resolver/token_info.hpp"
 
 namespace resolver {
+
+// How an index is opened (SqliteStore::open, open_store).
+enum class OpenMode {
+  create_if_missing,  // discoveryctl init: create the index if needed, apply every migration
+  must_exist,         // everything else: a missing index is an error that says to run init
+};
 
 struct Stats {
   std::int64_t identifiers = 0;  // distinct identifiers with at least one mapping
