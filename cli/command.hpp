@@ -10,14 +10,14 @@
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "resolver/clock.hpp"
-#include "resolver/sqlite_store.hpp"
+#include "resolver/open_store.hpp"
 
 namespace cli {
 
 struct Context {
   Context(std::string db_path, Io streams) : db(std::move(db_path)), io(streams) {}
 
-  std::string db;  // --db or DISCOVERY_DB
+  std::string db;  // --db or DISCOVERY_DB: an SQLite path, "sqlite:PATH" or a PostgreSQL URI
   Io io;
   resolver::SystemClock clock;
   bool usage_failure = false;  // set by usage(): the run exits 2, not 1
@@ -27,10 +27,10 @@ struct Context {
     usage_failure = true;
     return resolver::Status(resolver::Code::invalid_request, message);
   }
-  // Opens the existing index (or creates it for init).
-  resolver::Result<std::unique_ptr<resolver::SqliteStore>> open(
+  // Opens the existing index (or creates it for init), of the kind `db` names.
+  resolver::Result<std::unique_ptr<resolver::Store>> open(
       resolver::OpenMode mode = resolver::OpenMode::must_exist) const {
-    return resolver::SqliteStore::open(db, mode);
+    return resolver::open_store(db, mode);
   }
 };
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "resolver/status.hpp"
-#include "resolver/store.hpp"
+#include "resolver/role.hpp"
 
 namespace discovery {
 

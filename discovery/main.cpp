@@ -18,8 +18,8 @@
 #include "resolver/federation.hpp"
 #include "resolver/http_peer_client.hpp"
 #include "resolver/keyring.hpp"
+#include "resolver/open_store.hpp"
 #include "resolver/resolver.hpp"
-#include "resolver/sqlite_store.hpp"
 
 namespace {
 
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   }
   if (a.threads > 0) config.threads = a.threads;
 
-  auto store = resolver::SqliteStore::open(a.db, resolver::OpenMode::must_exist);
+  auto store = resolver::open_store(a.db, resolver::OpenMode::must_exist);
   if (!store) return failure(store.status().message());
   resolver::Keyring keyring;
   if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     auto secret = (*store)->secret("rate_limiter");
     if (!secret) return failure(secret.status().message());
     auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
-    std::string path = config.rate_limits.snapshot.empty() ? a.db + ".ratelimit" : config.rate_limits.snapshot;
+    std::string path = config.rate_limits.snapshot.empty() ? resolver::sqlite_path(a.db) + ".ratelimit" : config.rate_limits.snapshot;
     snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
         *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
     (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored

@@ -1,12 +1,13 @@
 // The in-memory Store fake (resolver/memory_store.hpp). Semantics follow the comments in
-// resolver/store.hpp and the SQLite schema (schema/migrations/001), so tests written against the
-// fake hold for SqliteStore.
+// resolver/store.hpp and the SQLite schema (schema/migrations/001); the conformance suite
+// (tests/resolver/store_conformance.hpp) holds it to SqliteStore's behaviour.
 #include "resolver/memory_store.hpp"
 
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <variant>
 
 namespace resolver {
@@ -202,6 +203,9 @@ Result<std::vector<TokenInfo>> MemoryStore::list_tokens() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<TokenInfo> tokens;
   for (const StoredToken& t : tokens_) tokens.push_back(t.info);
+  std::sort(tokens.begin(), tokens.end(), [](const TokenInfo& a, const TokenInfo& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+  });
   return tokens;
 }
 
@@ -274,7 +278,7 @@ Result<std::string> MemoryStore::secret(const std::string& name) {
 }
 
 // A mapping put for an opted-out identifier is stored but not served while the opt-out stands
-// (lookup answers opted_out); the store comments leave this open and the schema allows it.
+// (lookup answers opted_out), as resolver/store.hpp says.
 Upsert MemoryStore::put_mapping_locked(const Mapping& m, std::int64_t revision) {
   Mapping stored = m;
   stored.revision = revision;

@@ -1,5 +1,6 @@
 // MemoryStore: the in-memory fake of Store (STYLE.md "every seam has an in-memory fake"), for tests
-// of everything above the store. Thread-safe: one mutex guards all state. Nothing is persisted.
+// of everything above the store; it passes the Store conformance suite like SqliteStore. Thread-safe:
+// one mutex guards all state. Nothing is persisted.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@
 
 namespace resolver {
 
-class MemoryStore final : public Store {
+// Not final: a test may override one method to inject a failure and forward to this one.
+class MemoryStore : public Store {
  public:
   MemoryStore() = default;
 
@@ -40,7 +42,7 @@ class MemoryStore final : public Store {
   Status remove_peer(const std::string& domain) override;
 
   Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
-  Result<std::vector<TokenInfo>> list_tokens() override;  // in creation order
+  Result<std::vector<TokenInfo>> list_tokens() override;
   Status revoke_token(const std::string& id, UnixTime now) override;
   Result<TokenInfo> find_token(const std::string& secret_hash) override;
 
@@ -73,7 +75,7 @@ class MemoryStore final : public Store {
   std::map<std::string, Accounts> mappings_;  // guarded by mu_; by identifier
   std::map<std::string, UnixTime> optouts_;   // guarded by mu_; identifier -> created_at
   std::map<std::string, Peer> peers_;         // guarded by mu_; by domain
-  std::vector<StoredToken> tokens_;           // guarded by mu_; creation order
+  std::vector<StoredToken> tokens_;           // guarded by mu_; insertion order
   std::vector<SigningKey> keys_;              // guarded by mu_; insertion order
   std::map<std::string, std::string> secrets_;  // guarded by mu_; by name
 };

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "resolver/store.hpp"
+#include "resolver/peer.hpp"
 
 namespace resolver {
 

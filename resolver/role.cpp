@@ -1,5 +1,5 @@
-// Wire names of token roles (resolver/store.hpp, DESIGN.md §4).
-#include "resolver/store.hpp"
+// Wire names of token roles (DESIGN.md §4).
+#include "resolver/role.hpp"
 
 namespace resolver {
 

@@ -87,16 +87,26 @@ class SqliteImportSession final : public ImportSession {
   ~SqliteImportSession() override {
     if (!done_) rollback_write(*lease_);
   }
-  Result<Upsert> put_mapping(const Mapping& m) override { return put(*lease_, m, revision_); }
+  // After commit the connection is out of the transaction: a put would write on its own.
+  Result<Upsert> put_mapping(const Mapping& m) override {
+    if (done_) return committed();
+    return put(*lease_, m, revision_);
+  }
   Result<int> put_optout(const std::string& identifier, UnixTime now) override {
+    if (done_) return committed();
     return optout(*lease_, identifier, now);
   }
   Status commit() override {
+    if (done_) return committed();
     done_ = true;
     return commit_write(*lease_);
   }
 
  private:
+  static Status committed() {
+    return Status(Code::failed_precondition, "the import is already committed");
+  }
+
   SqliteStore::Lease lease_;
   const std::int64_t revision_;
   bool done_ = false;

@@ -14,11 +14,6 @@ namespace resolver {
 
 class SqliteConnection;
 
-enum class OpenMode {
-  create_if_missing,  // discoveryctl init: create the file, apply every migration
-  must_exist,         // everything else: a missing file is an error that says to run init
-};
-
 class SqliteStore final : public Store {
  public:
   // Opens (or creates) the index at `path` and brings its schema up to date with the migrations

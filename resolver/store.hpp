@@ -1,6 +1,8 @@
 // Store: the index of mappings, opt-outs, peers, tokens and signing keys (DESIGN.md §6.1).
-// Shaped so that SQLite (SqliteStore) and later PostgreSQL can implement it. Implementations are
-// thread-safe: any method may be called from any thread; an ImportSession belongs to one thread.
+// Shaped so that SQLite (SqliteStore) and later PostgreSQL can implement it; open_store.hpp picks
+// one from --db; every implementation passes tests/resolver/store_conformance.hpp.
+// Implementations are thread-safe: any method may be called from any thread; an ImportSession
+// belongs to one thread.
 #pragma once
 
 #include <functional>
@@ -11,37 +13,18 @@
 #include <vector>
 
 #include "resolver/mapping.hpp"
+#include "resolver/peer.hpp"
+#include "resolver/role.hpp"
+#include "resolver/signing_key.hpp"
 #include "resolver/status.hpp"
+#include "resolver/token_info.hpp"
 
 namespace resolver {
 
-enum class Role { anonymous, client, peer, admin };
-std::string_view role_name(Role role);
-std::optional<Role> parse_role(std::string_view name);
-
-struct Peer {
-  std::string domain;      // the peer DP's issuer domain
-  std::string url;         // base URL, e.g. "https://dp2.example"
-  std::string public_key;  // pinned Ed25519 public key, base64url of the raw 32 bytes
-  std::string token;       // bearer token this DP presents to the peer; empty for none
-  bool enabled = true;
-  UnixTime created_at = 0;
-};
-
-struct TokenInfo {
-  std::string id;  // public identifier, e.g. "tok_3f9a1c2b"; safe to show and log
-  std::string name;
-  Role role = Role::client;
-  UnixTime created_at = 0;
-  std::optional<UnixTime> revoked_at;
-};
-
-struct SigningKey {
-  std::string kid;          // RFC 7638 thumbprint, base64url
-  std::string private_key;  // raw 32-byte Ed25519 seed
-  std::string public_key;   // raw 32 bytes
-  UnixTime created_at = 0;
-  bool active = false;      // the one key new assertions are signed with
+// How an index is opened (SqliteStore::open, open_store).
+enum class OpenMode {
+  create_if_missing,  // discoveryctl init: create the index if needed, apply every migration
+  must_exist,         // everything else: a missing index is an error that says to run init
 };
 
 struct Stats {
@@ -55,15 +38,17 @@ struct Stats {
 // What import did with one record.
 enum class Upsert { inserted, updated };
 
-// One all-or-nothing import. Destroying it without commit() rolls back.
+// One all-or-nothing import. Destroying it without commit() rolls back. Its puts are not visible
+// to lookups before commit(); after commit() every call answers failed_precondition.
 class ImportSession {
  public:
   ImportSession() = default;
   ImportSession(const ImportSession&) = delete;
   ImportSession& operator=(const ImportSession&) = delete;
   virtual ~ImportSession() = default;
-  // Inserts the mapping, or updates the one with the same identifier, provider and user.
-  // REQUIRES: m.identifier canonical. The store sets revision and keeps m.updated_at.
+  // Inserts the mapping, or updates the one with the same identifier, provider and user (counting
+  // the session's own earlier puts). REQUIRES: m.identifier canonical. The store sets revision and
+  // keeps m.updated_at.
   virtual Result<Upsert> put_mapping(const Mapping& m) = 0;
   // Records an opt-out for `identifier` and removes its mappings. Returns mappings removed.
   virtual Result<int> put_optout(const std::string& identifier, UnixTime now) = 0;
@@ -90,38 +75,45 @@ class Store {
   virtual Status set_issuer(const std::string& domain) = 0;
 
   // For each canonical identifier, in input order, from one statement: its opt-out or its
-  // mappings not expired at `now` (ordered by provider, user). unavailable if the index cannot be read.
+  // mappings not expired at `now` (ordered by provider, user). An opted-out identifier answers
+  // opted_out even when mappings were written after the opt-out. unavailable if the index cannot
+  // be read. Every write of a mapping gives it a revision higher than any before (DESIGN.md §6.1).
   virtual Result<std::vector<LocalAnswer>> lookup(std::span<const std::string> identifiers,
                                                   UnixTime now) = 0;
 
   virtual Result<std::unique_ptr<ImportSession>> begin_import() = 0;
   // Admin writes, one transaction each.
-  virtual Result<int> upsert_mappings(const std::vector<Mapping>& mappings) = 0;  // count
+  // Puts each mapping as ImportSession::put_mapping does; returns how many were given.
+  virtual Result<int> upsert_mappings(const std::vector<Mapping>& mappings) = 0;
   // Removes the identifier's mappings (only those at `provider` when given); returns how many.
   virtual Result<int> remove_mappings(const std::string& identifier,
                                       const std::optional<std::string>& provider) = 0;
-  // Records the opt-out and removes the mappings; returns mappings removed.
+  // Records the opt-out (again: no change) and removes the mappings; returns mappings removed.
   virtual Result<int> add_optout(const std::string& identifier, UnixTime now) = 0;
   // Lifts an opt-out; returns false when there was none.
   virtual Result<bool> remove_optout(const std::string& identifier) = 0;
-  // Calls `sink` for every mapping (expired ones too) and every opt-out; stops at the first
+  // Calls `sink` for every mapping (expired ones too), then for every opt-out; stops at the first
   // non-ok status the sink returns and returns it.
   virtual Status export_all(const std::function<Status(const ExportRecord&)>& sink) = 0;
 
   virtual Status add_peer(const Peer& peer) = 0;  // already_exists for a known domain
-  virtual Result<std::vector<Peer>> list_peers() = 0;
+  virtual Result<std::vector<Peer>> list_peers() = 0;  // by domain
   virtual Status remove_peer(const std::string& domain) = 0;  // not_found when unknown
 
-  // Stores a token by the SHA-256 of its secret. already_exists when the id is taken.
+  // Stores a token by the SHA-256 of its secret. already_exists when the id or the hash is taken.
+  // REQUIRES: info.role is not anonymous.
   virtual Status add_token(const TokenInfo& info, const std::string& secret_hash) = 0;
-  virtual Result<std::vector<TokenInfo>> list_tokens() = 0;
-  virtual Status revoke_token(const std::string& id, UnixTime now) = 0;  // not_found when unknown
+  virtual Result<std::vector<TokenInfo>> list_tokens() = 0;  // revoked too; by created_at, id
+  // Sets revoked_at (a second revocation keeps the first time); not_found when unknown.
+  virtual Status revoke_token(const std::string& id, UnixTime now) = 0;
   // The live (not revoked) token whose secret hashes to `secret_hash`; not_found otherwise.
   virtual Result<TokenInfo> find_token(const std::string& secret_hash) = 0;
 
   // Adds a key; when key.active, it becomes the only active key in the same transaction.
+  // already_exists when the kid is taken.
   virtual Status add_signing_key(const SigningKey& key) = 0;
-  virtual Result<std::vector<SigningKey>> signing_keys() = 0;  // oldest first
+  // Oldest first: by created_at, then in the order they were added.
+  virtual Result<std::vector<SigningKey>> signing_keys() = 0;
 
   // The named secret of this index: 32 random bytes made on first use and kept in the index, the
   // same for every process and restart (e.g. "rate_limiter", the key of the rate limiter's hashes

@@ -2,6 +2,8 @@
 // optout, export, re-import, tokens, peers, keys, and the exit codes and messages of failures.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.hpp"
@@ -148,4 +150,17 @@ TEST_CASE("usage errors exit 2, failures exit 1, help exits 0") {
   CHECK(ctl({"import", ctl.dir.file("absent.jsonl")}).exit_code == 1);
   auto no_db = test::run({test::bin("discoveryctl"), "stats"});
   CHECK(no_db.exit_code == 2);
+}
+
+TEST_CASE("--db takes sqlite:PATH, and a PostgreSQL URI fails with one clear sentence") {
+  Ctl ctl;
+  ctl.db = "sqlite:" + ctl.dir.file("index.db");
+  REQUIRE(ctl({"init", "--issuer", "dp.example"}).exit_code == 0);
+  CHECK(std::filesystem::exists(ctl.dir.file("index.db")));
+  CHECK(ctl.json({"stats"})["mappings"] == 0);
+  ctl.db = "postgresql://dp:hunter2@127.0.0.1:9/discovery";
+  auto pg = ctl({"init", "--issuer", "dp.example"});
+  CHECK(pg.exit_code == 1);
+  CHECK(pg.err.find("PostgreSQL indexes") != std::string::npos);
+  CHECK(pg.err.find("hunter2") == std::string::npos);
 }

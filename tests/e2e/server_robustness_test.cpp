@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -182,4 +183,18 @@ TEST_CASE("server: the access log has one line per request and no identifier in 
     CAPTURE(secret);
     CHECK(text.find(secret) == std::string::npos);
   }
+}
+
+TEST_CASE("server: --db takes sqlite:PATH, budgets go beside PATH, a PostgreSQL URI is refused") {
+  test::DemoIndex demo;
+  {
+    test::Server server("sqlite:" + demo.db);
+    check_still_serving(server);
+    CHECK(server.process().stop(SIGTERM) == 0);
+  }
+  CHECK(std::filesystem::exists(demo.db + ".ratelimit"));
+  auto r = test::run({test::bin("discoveryd"), "--db", "postgres://dp:hunter2@127.0.0.1:9/d"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("PostgreSQL indexes") != std::string::npos);
+  CHECK(r.err.find("hunter2") == std::string::npos);
 }

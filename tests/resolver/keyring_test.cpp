@@ -1,4 +1,4 @@
-// Tests for resolver/keyring.hpp, over a small fake Store whose issuer and key methods are real.
+// Tests for resolver/keyring.hpp, over a MemoryStore.
 #include "resolver/keyring.hpp"
 
 #include <doctest/doctest.h>
@@ -7,79 +7,51 @@
 #include <vector>
 
 #include "resolver/assertion.hpp"
+#include "resolver/memory_store.hpp"
 
 using namespace resolver;
 
 namespace {
 
-// Only issuer() and the signing-key methods mean anything; a test that reaches the others fails.
-class KeyStore final : public Store {
+// A MemoryStore whose signing_keys() answers `fail_keys` while it is not OK.
+class FailingKeysStore final : public MemoryStore {
  public:
-  std::optional<std::string> issuer_;
-  std::vector<SigningKey> keys_;  // oldest first, as the interface promises
-  Status fail_keys_ = Status::Ok();
-
-  Result<std::string> issuer() override {
-    if (!issuer_) return Status(Code::failed_precondition, "The index has no issuer.");
-    return *issuer_;
-  }
-  Status set_issuer(const std::string& domain) override {
-    if (issuer_) return Status(Code::already_exists, "The index already has an issuer.");
-    issuer_ = domain;
-    return Status::Ok();
-  }
-  Status add_signing_key(const SigningKey& key) override {
-    if (key.active) {
-      for (auto& k : keys_) k.active = false;
-    }
-    keys_.push_back(key);
-    return Status::Ok();
-  }
+  Status fail_keys = Status::Ok();
   Result<std::vector<SigningKey>> signing_keys() override {
-    if (!fail_keys_.ok()) return fail_keys_;
-    return keys_;
+    if (!fail_keys.ok()) return fail_keys;
+    return MemoryStore::signing_keys();
   }
-
-  Result<std::vector<LocalAnswer>> lookup(std::span<const std::string>, UnixTime) override { return unused(); }
-  Result<std::unique_ptr<ImportSession>> begin_import() override { return unused(); }
-  Result<int> upsert_mappings(const std::vector<Mapping>&) override { return unused(); }
-  Result<int> remove_mappings(const std::string&, const std::optional<std::string>&) override { return unused(); }
-  Result<int> add_optout(const std::string&, UnixTime) override { return unused(); }
-  Result<bool> remove_optout(const std::string&) override { return unused(); }
-  Status export_all(const std::function<Status(const ExportRecord&)>&) override { return unused(); }
-  Status add_peer(const Peer&) override { return unused(); }
-  Result<std::vector<Peer>> list_peers() override { return unused(); }
-  Status remove_peer(const std::string&) override { return unused(); }
-  Status add_token(const TokenInfo&, const std::string&) override { return unused(); }
-  Result<std::vector<TokenInfo>> list_tokens() override { return unused(); }
-  Status revoke_token(const std::string&, UnixTime) override { return unused(); }
-  Result<TokenInfo> find_token(const std::string&) override { return unused(); }
-  Result<Stats> stats() override { return unused(); }
-  Result<std::string> secret(const std::string&) override { return unused(); }
-  Status check() override { return unused(); }
-
- private:
-  static Status unused() { return Status(Code::internal, "unused"); }
 };
+
+// Adds a fresh key made at `created_at`; returns it.
+SigningKey add_key(Store& store, UnixTime created_at, bool active) {
+  auto key = Ed25519PrivateKey::generate();
+  REQUIRE(key.ok());
+  SigningKey record{jwk_thumbprint(key->public_key()), key->seed(), key->public_key(), created_at,
+                    active};
+  REQUIRE(store.add_signing_key(record).ok());
+  return record;
+}
 
 }  // namespace
 
 TEST_CASE("keyring: no snapshot before a successful reload") {
   Keyring ring;
   CHECK(ring.snapshot() == nullptr);
-  KeyStore store;
+  MemoryStore store;
   CHECK(ring.reload(store).code() == Code::failed_precondition);  // no issuer
-  store.issuer_ = "dp.example";
+  REQUIRE(store.set_issuer("dp.example").ok());
   CHECK(ring.reload(store).code() == Code::failed_precondition);  // no key
   CHECK(ring.snapshot() == nullptr);
 }
 
 TEST_CASE("keyring: create_signing_key stores an active key named by its thumbprint") {
-  KeyStore store;
+  MemoryStore store;
   auto kid = create_signing_key(store, 1'800'000'000);
   REQUIRE(kid.ok());
-  REQUIRE(store.keys_.size() == 1);
-  const auto& key = store.keys_[0];
+  const auto keys = *store.signing_keys();
+  REQUIRE(keys.size() == 1);
+  const auto& key = keys[0];
   CHECK(key.kid == *kid);
   CHECK(key.kid == jwk_thumbprint(key.public_key));
   CHECK(key.active);
@@ -88,34 +60,32 @@ TEST_CASE("keyring: create_signing_key stores an active key named by its thumbpr
 }
 
 TEST_CASE("keyring: reload publishes the active key first, then the others oldest first") {
-  KeyStore store;
-  store.issuer_ = "dp.example";
-  const auto first = *create_signing_key(store, 100);
-  const auto second = *create_signing_key(store, 200);
-  const auto third = *create_signing_key(store, 300);
-  store.keys_[2].active = false;  // as if rotated back to the second key
-  store.keys_[1].active = true;
+  MemoryStore store;
+  REQUIRE(store.set_issuer("dp.example").ok());
+  const auto first = add_key(store, 100, true);
+  const auto second = add_key(store, 200, true);
+  const auto third = add_key(store, 300, false);  // as if rotated back to the second key
 
   Keyring ring;
   REQUIRE(ring.reload(store).ok());
   const auto snap = ring.snapshot();
   REQUIRE(snap != nullptr);
   CHECK(snap->issuer == "dp.example");
-  CHECK(snap->active_kid == second);
+  CHECK(snap->active_kid == second.kid);
   REQUIRE(snap->active.has_value());
-  CHECK(snap->active->public_key() == store.keys_[1].public_key);
+  CHECK(snap->active->public_key() == second.public_key);
   const auto& keys = snap->jwks.at("keys");
   REQUIRE(keys.size() == 3);
-  CHECK(keys[0] == public_jwk(store.keys_[1].public_key, second));
-  CHECK(keys[1].at("kid") == first);
-  CHECK(keys[2].at("kid") == third);
-  CHECK(snap->public_key(third) == store.keys_[2].public_key);
+  CHECK(keys[0] == public_jwk(second.public_key, second.kid));
+  CHECK(keys[1].at("kid") == first.kid);
+  CHECK(keys[2].at("kid") == third.kid);
+  CHECK(snap->public_key(third.kid) == third.public_key);
   CHECK_FALSE(snap->public_key("nope").has_value());
 }
 
 TEST_CASE("keyring: a rotation shows after reload and old snapshots stay valid") {
-  KeyStore store;
-  store.issuer_ = "dp.example";
+  MemoryStore store;
+  REQUIRE(store.set_issuer("dp.example").ok());
   const auto old_kid = *create_signing_key(store, 100);
   Keyring ring;
   REQUIRE(ring.reload(store).ok());
@@ -137,20 +107,24 @@ TEST_CASE("keyring: a rotation shows after reload and old snapshots stay valid")
 }
 
 TEST_CASE("keyring: store failures and corrupt keys keep the old snapshot") {
-  KeyStore store;
-  store.issuer_ = "dp.example";
-  REQUIRE(create_signing_key(store, 100).ok());
+  FailingKeysStore store;
+  REQUIRE(store.set_issuer("dp.example").ok());
+  const SigningKey valid = add_key(store, 100, true);
   Keyring ring;
   REQUIRE(ring.reload(store).ok());
   const auto good = ring.snapshot();
 
-  store.fail_keys_ = Status(Code::unavailable, "The index cannot be read.");
+  store.fail_keys = Status(Code::unavailable, "The index cannot be read.");
   CHECK(ring.reload(store).code() == Code::unavailable);
-  store.fail_keys_ = Status::Ok();
+  store.fail_keys = Status::Ok();
 
-  store.keys_[0].private_key = "short";
+  // Each corrupt key below becomes the active one.
+  REQUIRE(store.add_signing_key({"short", "short", valid.public_key, 200, true}).ok());
   CHECK(ring.reload(store).code() == Code::internal);
-  store.keys_[0].private_key = std::string(32, 'x');  // a valid seed for some other key
+  // A valid seed, but for some other key than the public key beside it.
+  REQUIRE(store.add_signing_key({"other", std::string(32, 'x'), valid.public_key, 300, true}).ok());
+  CHECK(ring.reload(store).code() == Code::internal);
+  REQUIRE(store.add_signing_key({"no-public", valid.private_key, "short", 400, true}).ok());
   CHECK(ring.reload(store).code() == Code::internal);
   CHECK(ring.snapshot() == good);
 }

@@ -1,5 +1,5 @@
-// Tests for role_name and parse_role (resolver/store.hpp).
-#include "resolver/store.hpp"
+// Tests for role_name and parse_role (resolver/role.hpp).
+#include "resolver/role.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,0 +1,40 @@
+// open_store: picks the Store implementation from the --db value (DESIGN.md §10).
+#include "resolver/open_store.hpp"
+
+#include "resolver/sqlite_store.hpp"
+
+namespace resolver {
+namespace {
+
+constexpr std::string_view kSqlitePrefix = "sqlite:";
+
+}  // namespace
+
+StoreKind store_kind(std::string_view spec) {
+  // The two URI prefixes libpq accepts (libpq "Connection URIs"); it reads them case-sensitively.
+  if (spec.starts_with("postgresql://") || spec.starts_with("postgres://"))
+    return StoreKind::postgresql;
+  return StoreKind::sqlite;
+}
+
+std::string sqlite_path(std::string_view spec) {
+  if (store_kind(spec) == StoreKind::postgresql) return {};
+  if (spec.starts_with(kSqlitePrefix)) spec.remove_prefix(kSqlitePrefix.size());
+  return std::string(spec);
+}
+
+Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode) {
+  if (store_kind(spec) == StoreKind::postgresql) {
+    // PgStore comes with its own issue; until then say so rather than create a file of that name.
+    return Status(
+        Code::invalid_request,
+        "PostgreSQL indexes (postgresql://...) are not supported by this build yet; use an "
+        "SQLite path");
+  }
+  // SqliteStore::open answers an empty path ("" or "sqlite:" alone) with invalid_request.
+  auto store = SqliteStore::open(sqlite_path(spec), mode);
+  if (!store) return store.status();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+}  // namespace resolver
