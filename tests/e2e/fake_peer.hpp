@@ -43,6 +43,9 @@ class FakePeer {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // cpp-httplib's stop() does nothing before the accept loop runs, so a peer stopped that early
+    // would never stop: wait for the loop (the kernel accepts connections before it runs).
+    while (port_ > 0 && !server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakePeer() {
     {
