@@ -11,6 +11,7 @@
 #include "discovery/budget_snapshotter.hpp"
 #include "discovery/config.hpp"
 #include "discovery/local_rate_limiter.hpp"
+#include "discovery/peer_log.hpp"
 #include "discovery/rate_limiter.hpp"
 #include "discovery/service.hpp"
 #include "discovery/transport/server.hpp"
@@ -149,7 +150,12 @@ int main(int argc, char** argv) {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
   }
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
-  federation.set_observer(&service.federation_observer());
+  // Peer calls are counted by the service's metrics; failing ones are also logged, at most one
+  // line per peer a minute, with the reason (docs/FEDERATION.md).
+  discovery::PeerLog peer_log(service.federation_observer(), clock, [](const std::string& line) {
+    std::cerr << "discoveryd: " << line << "\n";
+  });
+  federation.set_observer(&peer_log);
 
   options.threads = config.threads;
   options.max_body_bytes = config.max_body_bytes;

@@ -67,7 +67,8 @@ void Metrics::record_lookup(std::string_view outcome, std::uint64_t n) {
   lookups_[std::string(outcome)] += n;
 }
 
-void Metrics::peer_call(std::string_view domain, resolver::PeerStatus status, double seconds) {
+void Metrics::peer_call(std::string_view domain, resolver::PeerStatus status, double seconds,
+                        std::string_view detail) {
   std::lock_guard lock(mu_);
   observe(peer_calls_[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
 }

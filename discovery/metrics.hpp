@@ -27,8 +27,10 @@ class Metrics final : public resolver::FederationObserver {
   // outcome: found, not_found, opted_out or invalid_identifier.
   void record_lookup(std::string_view outcome, std::uint64_t n = 1);
   // Upstream peer calls by peer and status (DESIGN.md §4.1 peer statuses), with their latency,
-  // and peer answer cache hits and misses (FederationObserver).
-  void peer_call(std::string_view domain, resolver::PeerStatus status, double seconds) override;
+  // and peer answer cache hits and misses (FederationObserver). `detail` is not counted: it is
+  // for logs and answers, and a label per sentence would multiply the series.
+  void peer_call(std::string_view domain, resolver::PeerStatus status, double seconds,
+                 std::string_view detail) override;
   void peer_cache(std::string_view domain, bool hit) override;
   // role: the caller's role name; code: rate_limited or quota_exceeded.
   void record_rate_limited(std::string_view role, std::string_view code);

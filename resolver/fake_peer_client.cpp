@@ -16,9 +16,11 @@ void FakePeerClient::set_delay(const std::string& domain, std::chrono::milliseco
   peers_[domain].delay = delay;
 }
 
-void FakePeerClient::set_failure(const std::string& domain, std::optional<PeerFailure> failure) {
+void FakePeerClient::set_failure(const std::string& domain, std::optional<PeerFailure> failure,
+                                 std::string reason) {
   std::lock_guard lock(mu_);
   peers_[domain].failure = failure;
+  peers_[domain].reason = std::move(reason);
 }
 
 int FakePeerClient::calls(const std::string& domain) const {
@@ -37,6 +39,7 @@ PeerReply FakePeerClient::ask(const Peer& peer, std::span<const std::string> ide
                               std::chrono::milliseconds timeout) {
   std::chrono::milliseconds delay;
   std::optional<PeerFailure> failure;
+  std::string reason;
   PeerReply reply;
   {
     std::lock_guard lock(mu_);
@@ -45,6 +48,7 @@ PeerReply FakePeerClient::ask(const Peer& peer, std::span<const std::string> ide
     s.identifiers += static_cast<int>(identifiers.size());
     delay = s.delay;
     failure = s.failure;
+    reason = s.reason;
     for (const auto& id : identifiers) {
       auto it = s.answers.find(id);
       reply.answers.push_back(it != s.answers.end()
@@ -58,10 +62,10 @@ PeerReply FakePeerClient::ask(const Peer& peer, std::span<const std::string> ide
   }
   if (delay >= timeout) {
     std::this_thread::sleep_for(timeout);
-    return {PeerFailure::timeout, "The fake peer is slower than the timeout.", {}};
+    return {PeerFailure::timeout, timeout_reason(timeout), {}};
   }
   std::this_thread::sleep_for(delay);
-  if (failure) return {*failure, "The fake peer is scripted to fail.", {}};
+  if (failure) return {*failure, std::move(reason), {}};
   return reply;
 }
 

@@ -22,8 +22,9 @@ class FakePeerClient final : public PeerClient {
   // `domain` sleeps `delay` (real time) before answering; past the caller's timeout it sleeps the
   // timeout and fails with timeout, as a real client would.
   void set_delay(const std::string& domain, std::chrono::milliseconds delay);
-  // `domain` fails with `failure` (nullopt: answers again).
-  void set_failure(const std::string& domain, std::optional<PeerFailure> failure);
+  // `domain` fails with `failure` and `reason` (nullopt: answers again).
+  void set_failure(const std::string& domain, std::optional<PeerFailure> failure,
+                   std::string reason = "The fake peer is scripted to fail.");
 
   // Upstream requests made to `domain` so far, and the identifiers they carried in all.
   int calls(const std::string& domain) const;
@@ -37,6 +38,7 @@ class FakePeerClient final : public PeerClient {
     std::map<std::string, nlohmann::json> answers;
     std::chrono::milliseconds delay{0};
     std::optional<PeerFailure> failure;
+    std::string reason;
     int calls = 0;
     int identifiers = 0;
   };

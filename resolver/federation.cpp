@@ -26,6 +26,7 @@ using std::chrono::milliseconds;
 // What one upstream call gave for one identifier.
 struct Outcome {
   PeerStatus status = PeerStatus::error;
+  std::string detail;  // PeerResult::detail
   PeerLookup lookup;
   Steady::time_point finished{};
 };
@@ -100,10 +101,12 @@ class Federation::Impl {
         if (pending[p][i]->wait_until(give_up) == std::future_status::ready) {
           const Outcome& o = pending[p][i]->get();
           r.status = o.status;
+          r.detail = o.detail;
           r.lookup = o.lookup;
           r.ms = ms_between(start, o.finished);
         } else {
           r.status = PeerStatus::timeout;
+          r.detail = timeout_reason(std::min(options_.peer_timeout, options_.deadline));
           r.ms = ms_between(start, Steady::now());
         }
       }
@@ -135,6 +138,12 @@ class Federation::Impl {
   }
 
  private:
+  // The detail of a peer the circuit breaker skips.
+  std::string skipped_detail() const {
+    return "Skipped: the peer failed " + std::to_string(options_.breaker_failures) +
+           " times in a row; retrying after the cool-down.";
+  }
+
   // The pinned key is part of the key: re-adding a peer with another key forgets what it proved.
   static std::string cache_key(const KnownPeer& kp, const std::string& id) {
     return kp.peer.domain + '\n' + kp.raw_key + '\n' + id;
@@ -158,7 +167,10 @@ class Federation::Impl {
       }
       if (fresh.empty()) return;
       if (!breaker_.allow(kp.peer.domain, clock_.steady_now())) {
-        for (std::size_t i : fresh) out[i][p].status = PeerStatus::skipped;
+        for (std::size_t i : fresh) {
+          out[i][p].status = PeerStatus::skipped;
+          out[i][p].detail = skipped_detail();
+        }
         skipped = true;
       } else {
         for (std::size_t i : fresh) {
@@ -175,7 +187,8 @@ class Federation::Impl {
       }
     }
     if (skipped) {
-      report([&](FederationObserver& o) { o.peer_call(kp.peer.domain, PeerStatus::skipped, 0); });
+      const std::string detail = skipped_detail();
+      report([&](FederationObserver& o) { o.peer_call(kp.peer.domain, PeerStatus::skipped, 0, detail); });
       return;
     }
     const auto left = options_.deadline - duration_cast<milliseconds>(Steady::now() - start);
@@ -198,7 +211,10 @@ class Federation::Impl {
     const auto t0 = Steady::now();
     PeerReply reply;
     if (kp.raw_key.empty()) {
-      reply = {PeerFailure::error, "The peer's pinned key is not an Ed25519 public key.", {}};
+      reply = {PeerFailure::error,
+               "The peer's pinned key is not an Ed25519 public key; add the peer again with its key "
+               "(discoveryctl peer add --key).",
+               {}};
     } else {
       try {
         reply = client_.ask(kp.peer, ids, timeout);
@@ -209,17 +225,22 @@ class Federation::Impl {
     const auto finished = Steady::now();
     const UnixTime now = clock_.now();
     PeerStatus worst = PeerStatus::ok;
+    std::string_view worst_detail;  // into outcomes, which stay in place until the promises are set
     std::vector<Outcome> outcomes(ids.size());
     for (std::size_t j = 0; j < ids.size(); ++j) {
       Outcome& o = outcomes[j];
       o.finished = finished;
       if (reply.failure) {
         o.status = *reply.failure == PeerFailure::timeout ? PeerStatus::timeout : PeerStatus::error;
+        o.detail = reply.reason;
       } else if (reply.answers.size() != ids.size()) {
         o.status = PeerStatus::error;
+        o.detail = "The peer's answer has " + std::to_string(reply.answers.size()) + " results for " +
+                   std::to_string(ids.size()) + " identifiers.";
       } else {
         auto checked = check_peer_answer(reply.answers[j], ids[j], kp.peer.domain, kp.raw_key, now);
         o.status = checked.status;
+        o.detail = std::move(checked.detail);
         o.lookup = std::move(checked.lookup);
         if (o.status == PeerStatus::ok) {
           const bool found = o.lookup.status == LookupStatus::found;
@@ -228,11 +249,14 @@ class Federation::Impl {
           cache_.put(cache_key(kp, ids[j]), o.lookup, expires, now);
         }
       }
-      if (severity(o.status) > severity(worst)) worst = o.status;
+      if (severity(o.status) > severity(worst)) {
+        worst = o.status;
+        worst_detail = o.detail;
+      }
     }
     breaker_.record(kp.peer.domain, reply.failure.has_value(), clock_.steady_now());
     report([&](FederationObserver& o) {
-      o.peer_call(kp.peer.domain, worst, std::chrono::duration<double>(finished - t0).count());
+      o.peer_call(kp.peer.domain, worst, std::chrono::duration<double>(finished - t0).count(), worst_detail);
     });
     {
       std::lock_guard lock(inflight_mu_);

@@ -38,8 +38,10 @@ class FederationObserver {
   FederationObserver& operator=(const FederationObserver&) = delete;
   virtual ~FederationObserver() = default;
   // One upstream call finished with `status` (the worst over its identifiers) after `seconds`;
-  // a call the breaker refused is reported as skipped with 0 seconds.
-  virtual void peer_call(std::string_view domain, PeerStatus status, double seconds) = 0;
+  // a call the breaker refused is reported as skipped with 0 seconds. `detail` is the sentence
+  // of PeerResult::detail that explains `status`; empty when ok.
+  virtual void peer_call(std::string_view domain, PeerStatus status, double seconds,
+                         std::string_view detail) = 0;
   // One identifier at one peer was answered from the cache (hit) or had to be asked (miss).
   virtual void peer_cache(std::string_view domain, bool hit) = 0;
 };
@@ -49,7 +51,10 @@ struct PeerResult {
   std::string domain;
   PeerStatus status = PeerStatus::error;
   std::int64_t ms = 0;  // time this lookup waited for the peer; 0 from the cache
-  PeerLookup lookup;    // meaningful when status is ok
+  // Why the status is not ok, in one sentence with what to check ("The peer answered HTTP 401;
+  // ..."); empty when ok. Never an identifier, a token or what the peer sent (DESIGN.md §8).
+  std::string detail;
+  PeerLookup lookup;  // meaningful when status is ok
 };
 
 class Federation {

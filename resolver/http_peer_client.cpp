@@ -1,11 +1,18 @@
-// HttpPeerClient: the one place cpp-httplib errors become peer statuses (failure_for).
-// cpp-httplib's timeout defaults are minutes long and baked into Debian's compiled library
-// (DEPENDENCIES.md trap 3), so every call sets all three from the caller's timeout.
+// HttpPeerClient: the one place cpp-httplib errors become peer statuses and reasons
+// (transport_reason, connect_reason, status_reason). cpp-httplib's timeout defaults are minutes
+// long and baked into Debian's compiled library (DEPENDENCIES.md trap 3), so every call sets all
+// three from the caller's timeout.
 #include "resolver/http_peer_client.hpp"
 
 #include <httplib.h>
+#include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <utility>
+
+#include "resolver/connect_failure.hpp"
 
 namespace resolver {
 namespace {
@@ -43,26 +50,78 @@ bool split_url(const std::string& url, std::string& origin, std::string& prefix)
 
 PeerReply failed(PeerFailure f, std::string reason) { return {f, std::move(reason), {}}; }
 
-// The one mapping of cpp-httplib's errors to peer statuses (STYLE.md habit 9). A read that gave
-// up is reported by the library as Read, so a failure after the timeout has passed is a timeout.
-PeerReply failure_for(httplib::Error e, bool over_size, bool past_deadline, bool timed_out) {
-  if (over_size) return failed(PeerFailure::error, "The peer's answer is larger than max_peer_response_bytes.");
-  if (past_deadline || timed_out || e == httplib::Error::ConnectionTimeout) {
-    return failed(PeerFailure::timeout, "The peer did not answer within its timeout.");
+// The host and port of an origin "scheme://host[:port]"; an IPv6 literal loses its brackets.
+std::pair<std::string, int> host_port(const std::string& origin) {
+  std::string host = origin.substr(origin.find("://") + 3);
+  int port = origin.rfind("https://", 0) == 0 ? 443 : 80;
+  const auto colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+    port = std::atoi(host.c_str() + colon + 1);
+    host.resize(colon);
   }
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host, port};
+}
+
+// cpp-httplib's Error::Connection, made precise by connecting once more (connect_failure.hpp).
+std::string connect_reason(const std::string& origin, SteadyClock::time_point deadline) {
+  const auto [host, port] = host_port(origin);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  switch (diagnose_connect(host, port, std::max(left, std::chrono::milliseconds(0)))) {
+    case ConnectFailure::unresolved:
+      return "The peer's host name does not resolve; check its URL (discoveryctl peer list) and this host's DNS.";
+    case ConnectFailure::refused:
+      return "The peer refused the connection; check its URL and that its server is running.";
+    case ConnectFailure::unreachable:
+      return "The peer's address cannot be reached (no route); check its URL and the network between the DPs.";
+    case ConnectFailure::unknown:
+      break;
+  }
+  return "The connection to the peer failed.";
+}
+
+// The other cpp-httplib errors, once size and time are ruled out. `verify_result` is OpenSSL's
+// verdict on the peer's certificate (X509_V_OK when the chain was fine).
+std::string transport_reason(httplib::Error e, long verify_result) {
   switch (e) {
-    case httplib::Error::Connection:
-      return failed(PeerFailure::error, "The peer cannot be reached.");
-    case httplib::Error::SSLConnection:
     case httplib::Error::SSLLoadingCerts:
+      return "The CA certificates for https:// peers cannot be loaded; check federation.ca_file.";
     case httplib::Error::SSLServerVerification:
-      return failed(PeerFailure::error, "The TLS connection to the peer failed or its certificate is not trusted.");
+      if (verify_result == X509_V_OK) return "The peer's TLS certificate does not name the host of its URL.";
+      return std::string("The peer's TLS certificate is not trusted (") + X509_verify_cert_error_string(verify_result) +
+             "); trust its CA with federation.ca_file.";
+    case httplib::Error::SSLConnection:
+      return "The TLS handshake with the peer failed; check that it serves https:// at its URL.";
+    case httplib::Error::Read:
+      return "The peer closed the connection or sent a malformed HTTP answer.";
+    case httplib::Error::Write:
+      return "The connection to the peer broke while sending the request.";
     default:
-      return failed(PeerFailure::error, "The request to the peer failed: " + httplib::to_string(e) + ".");
+      return "The request to the peer failed (" + httplib::to_string(e) + ").";
   }
 }
 
+// A non-200 answer, with what to check for the statuses an operator can fix.
+std::string status_reason(int status) {
+  const std::string head = "The peer answered HTTP " + std::to_string(status);
+  switch (status) {
+    case 400: return head + "; check that its URL is the base URL of a MIMI discovery API.";
+    case 401: return head + "; check the token this DP presents to it (discoveryctl peer add --token).";
+    case 403: return head + "; the token this DP presents may not look up there: ask its operator for a peer token.";
+    case 404: return head + "; check its URL: the base URL of its API, without /v1/lookup.";
+    case 413: return head + "; the request is over the peer's limits (its max_batch or max_body_bytes).";
+    case 429: return head + "; this DP is over its rate limit there (a peer token raises it: discoveryctl peer add --token).";
+  }
+  if (status >= 300 && status < 400) return head + " (a redirect, not followed); check its URL.";
+  if (status >= 500) return head + "; the fault is at the peer: check its logs.";
+  return head + ".";
+}
+
 }  // namespace
+
+std::string timeout_reason(std::chrono::milliseconds waited) {
+  return "The peer did not answer within " + std::to_string(waited.count()) + " ms.";
+}
 
 std::string_view peer_failure_name(PeerFailure f) {
   switch (f) {
@@ -78,7 +137,7 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
                               std::chrono::milliseconds timeout) {
   std::string origin, prefix;
   if (identifiers.empty() || !split_url(peer.url, origin, prefix)) {
-    return failed(PeerFailure::error, "The peer's URL is not an http:// or https:// URL.");
+    return failed(PeerFailure::error, "The peer's URL is not an http:// or https:// URL; check it (discoveryctl peer list).");
   }
   const auto start = SteadyClock::now();
   const auto deadline = start + timeout;
@@ -140,22 +199,35 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
   httplib::Error err = httplib::Error::Success;
   const bool sent = client.send(req, res, err);
   if (!sent || err != httplib::Error::Success) {
-    return failure_for(err, over_size, past_deadline, SteadyClock::now() - start >= timeout);
+    if (over_size) {
+      return failed(PeerFailure::error, "The peer's answer is over " + std::to_string(limit) +
+                                            " bytes (federation.max_peer_response_bytes).");
+    }
+    // A read that gave up is reported by the library as Read, so a failure after the timeout
+    // has passed is a timeout.
+    if (past_deadline || SteadyClock::now() - start >= timeout || err == httplib::Error::ConnectionTimeout) {
+      return failed(PeerFailure::timeout, timeout_reason(timeout));
+    }
+    if (err == httplib::Error::Connection) return failed(PeerFailure::error, connect_reason(origin, deadline));
+    return failed(PeerFailure::error, transport_reason(err, client.get_openssl_verify_result()));
   }
-  if (status != 200) {
-    return failed(PeerFailure::error, "The peer answered HTTP " + std::to_string(status) + ".");
-  }
+  if (status != 200) return failed(PeerFailure::error, status_reason(status));
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return failed(PeerFailure::error, "The peer's answer is not JSON.");
+  if (json.is_discarded()) {
+    return failed(PeerFailure::error, "The peer's answer is not JSON; check that its URL is the base URL of its API.");
+  }
   PeerReply reply;
   if (single) {
     reply.answers.push_back(std::move(json));
     return reply;
   }
   auto results = json.is_object() ? json.find("results") : json.end();
-  if (!json.is_object() || results == json.end() || !results->is_array() ||
-      results->size() != identifiers.size()) {
-    return failed(PeerFailure::error, "The peer's batch answer has no results array of the asked size.");
+  if (!json.is_object() || results == json.end() || !results->is_array()) {
+    return failed(PeerFailure::error, "The peer's batch answer has no results array.");
+  }
+  if (results->size() != identifiers.size()) {
+    return failed(PeerFailure::error, "The peer's batch answer has " + std::to_string(results->size()) +
+                                          " results for " + std::to_string(identifiers.size()) + " identifiers.");
   }
   reply.answers.assign(results->begin(), results->end());
   return reply;

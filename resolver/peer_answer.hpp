@@ -27,6 +27,9 @@ struct PeerLookup {
 struct CheckedPeerAnswer {
   PeerStatus status = PeerStatus::error;  // ok, error (shape) or bad_signature
   PeerLookup lookup;                      // meaningful when ok
+  // When not ok: one sentence on what was wrong, for the lookup's peers entry and the log. Names
+  // no identifier and repeats nothing the peer sent (DESIGN.md §8). Empty when ok.
+  std::string detail;
 };
 
 // Checks `answer` (what the peer sent for `canonical`) and verifies its mappings.

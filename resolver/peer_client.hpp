@@ -18,10 +18,14 @@ namespace resolver {
 // Why a peer gave no usable answer; each equals the peer status of DESIGN.md §4.1.
 enum class PeerFailure { timeout, error };
 std::string_view peer_failure_name(PeerFailure f);
+// The reason of a peer that did not answer within `waited`: "The peer did not answer within 800 ms."
+std::string timeout_reason(std::chrono::milliseconds waited);
 
 struct PeerReply {
   std::optional<PeerFailure> failure;  // nullopt: the peer answered
-  std::string reason;                  // one sentence for logs when failed; never an identifier
+  // When failed: one sentence on what failed and what to check, shown to callers and operators
+  // (PeerResult::detail). Never an identifier, a token or what the peer sent (DESIGN.md §8).
+  std::string reason;
   // When answered: one JSON value per asked identifier, in input order, as the peer sent it (the
   // object of §4.1, or a batch error entry). Not yet checked against the §4.1 shape.
   std::vector<nlohmann::json> answers;
@@ -39,6 +43,7 @@ class PeerClient {
   // Success: answers holds exactly one value per identifier.
   // Failure: timeout when the peer did not answer in time; error when it could not be reached,
   // answered with a non-200 status, a body over the size bound, not JSON, or the wrong count.
+  // Either way `reason` says which.
   virtual PeerReply ask(const Peer& peer, std::span<const std::string> identifiers,
                         std::chrono::milliseconds timeout) = 0;
 };

@@ -97,7 +97,7 @@ class Resolver::Impl {
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& s : r.mappings) seen.emplace(s.mapping.provider, s.mapping.user);
     for (const auto& p : peers) {
-      r.peers.push_back({p.domain, std::string(peer_status_name(p.status)), p.ms});
+      r.peers.push_back({p.domain, std::string(peer_status_name(p.status)), p.ms, p.detail});
       if (p.status != PeerStatus::ok) {
         r.complete = false;
         continue;
@@ -167,7 +167,11 @@ nlohmann::json to_json(const LookupResult& r) {
     mappings.push_back(std::move(j));
   }
   nlohmann::json peers = nlohmann::json::array();
-  for (const auto& p : r.peers) peers.push_back({{"domain", p.domain}, {"status", p.status}, {"ms", p.ms}});
+  for (const auto& p : r.peers) {
+    nlohmann::json j = {{"domain", p.domain}, {"status", p.status}, {"ms", p.ms}};
+    if (p.status != "ok") j["detail"] = p.detail;  // an ok peer has nothing to explain
+    peers.push_back(std::move(j));
+  }
   return {{"identifier", r.identifier.canonical}, {"type", type_name(r.identifier.type)},
           {"status", lookup_status_name(r.status)}, {"mappings", std::move(mappings)},
           {"complete", r.complete}, {"peers", std::move(peers)}};

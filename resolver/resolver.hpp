@@ -59,6 +59,7 @@ struct PeerReport {
   std::string domain;
   std::string status;  // ok, timeout, error, bad_signature, skipped
   std::int64_t ms = 0;
+  std::string detail;  // why the status is not ok, one sentence (PeerResult::detail); empty when ok
 };
 
 struct LookupResult {

@@ -9,7 +9,7 @@ TEST_CASE("metrics: counters, cumulative histogram buckets and index gauges") {
   m.record_request("/v1/lookup", 200, 0.3);
   m.record_request("other", 404, 0.0001);
   m.record_lookup("found", 3);
-  m.peer_call("dp2.example", resolver::PeerStatus::timeout, 0.8);
+  m.peer_call("dp2.example", resolver::PeerStatus::timeout, 0.8, "The peer did not answer within 800 ms.");
   m.peer_cache("dp2.example", true);
   m.record_rate_limited("anonymous", "rate_limited");
   resolver::Stats stats;

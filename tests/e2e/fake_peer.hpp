@@ -1,7 +1,9 @@
 // Test helper: a misbehaving peer DP on 127.0.0.1:<free port>, a cpp-httplib server in a thread.
 // Kinds: wrong_key (honest shape, signed with a key other than the pinned one), silent (answers
 // after `silence`, far past any deadline), garbage (200 with a body that is not JSON), oversized
-// (a chunked body larger than the bound), and closed_port() for a peer that is down.
+// (a chunked body larger than the bound), http_error (an error JSON with another status than 200,
+// 401 unless told), not_lookup (200 with JSON of another shape), short_batch (a batch answer with
+// one result too few), and closed_port() for a peer that is down.
 // One object per test; stopping wakes a silent handler so the destructor does not wait it out.
 #pragma once
 
@@ -21,9 +23,11 @@ namespace test {
 
 class FakePeer {
  public:
-  enum class Kind { wrong_key, silent, garbage, oversized };
+  enum class Kind { wrong_key, silent, garbage, oversized, http_error, not_lookup, short_batch };
 
-  FakePeer(Kind kind, std::string domain) : kind_(kind), signer_{std::move(domain)} {
+  // `status` is what http_error answers.
+  FakePeer(Kind kind, std::string domain, int status = 401)
+      : kind_(kind), status_(status), signer_{std::move(domain)} {
     server_.Get("/v1/lookup", [this](const httplib::Request& req, httplib::Response& res) {
       ++requests_;
       answer({req.get_param_value("id")}, false, res);
@@ -39,6 +43,9 @@ class FakePeer {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // cpp-httplib's stop() does nothing before the accept loop runs, so a peer stopped that early
+    // would never stop: wait for the loop (the kernel accepts connections before it runs).
+    while (port_ > 0 && !server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakePeer() {
     {
@@ -95,13 +102,23 @@ class FakePeer {
           return sink.write(chunk.data(), chunk.size());
         });
         return;
+      case Kind::http_error:
+        res.status = status_;
+        res.set_content(R"({"error": {"code": "fake", "message": "The fake peer answers this status."}})",
+                        "application/json");
+        return;
+      case Kind::not_lookup:
+        res.set_content(R"({"hello": "world"})", "application/json");
+        return;
       case Kind::wrong_key:
+      case Kind::short_batch:
         break;
     }
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
     nlohmann::json results = nlohmann::json::array();
     for (const auto& id : ids) {
+      if (kind_ == Kind::short_batch && batch && results.size() + 1 == ids.size()) break;
       results.push_back(PeerSigner::answer(
           id, {signer_.mapping(signer_.claims(id, "evil.example", "mimi://evil.example/u/x", now))}));
     }
@@ -110,6 +127,7 @@ class FakePeer {
   }
 
   const Kind kind_;
+  const int status_;
   PeerSigner signer_;
   PeerSigner pinned_{"unused.example"};
   httplib::Server server_;

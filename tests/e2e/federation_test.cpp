@@ -1,7 +1,8 @@
 // End-to-end federation (DESIGN.md §5, issue 4): several real discoveryd processes, each with its
 // own index and key, plus misbehaving fake peers. Checks that every honest mapping comes back and
 // verifies under its own DP's JWKS, that each bad peer is dropped with the right status, that the
-// answer arrives within the deadline, and that two DPs peering with each other do not loop.
+// answer arrives within the deadline, that each bad peer's entry says why (issue 8), and that two
+// DPs peering with each other do not loop.
 #include <doctest/doctest.h>
 
 #include <httplib.h>
@@ -93,6 +94,13 @@ std::map<std::string, std::string> peer_statuses(const json& answer) {
   return out;
 }
 
+// Each peer's detail, "(none)" for a peer entry without one.
+std::map<std::string, std::string> peer_details(const json& answer) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : answer["peers"]) out[p["domain"]] = p.value("detail", "(none)");
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a federated lookup keeps every honest mapping and drops each bad peer with its status") {
@@ -104,10 +112,13 @@ TEST_CASE("a federated lookup keeps every honest mapping and drops each bad peer
   test::FakePeer silent(test::FakePeer::Kind::silent, "silent.example");
   test::FakePeer garbage(test::FakePeer::Kind::garbage, "garbage.example");
   test::FakePeer oversized(test::FakePeer::Kind::oversized, "oversized.example");
+  test::FakePeer locked(test::FakePeer::Kind::http_error, "locked.example", 401);
 
   dp1.add_peer("dp2.example", dp2.server->base_url(), dp2.public_key());
   dp1.add_peer("dp3.example", dp3.server->base_url(), dp3.public_key());
-  for (auto* f : {&wrong_key, &silent, &garbage, &oversized}) dp1.add_peer(f->domain(), f->url(), f->pinned_key());
+  for (auto* f : {&wrong_key, &silent, &garbage, &oversized, &locked}) {
+    dp1.add_peer(f->domain(), f->url(), f->pinned_key());
+  }
   dp1.add_peer("down.example", "http://127.0.0.1:" + std::to_string(test::FakePeer::closed_port()),
                dp3.public_key());
   dp2.add_peer("dp1.example", dp1.server->base_url(), dp1.public_key());  // mutual peering
@@ -129,7 +140,20 @@ TEST_CASE("a federated lookup keeps every honest mapping and drops each bad peer
                                      {"silent.example", "timeout"},
                                      {"garbage.example", "error"},
                                      {"oversized.example", "error"},
+                                     {"locked.example", "error"},
                                      {"down.example", "error"}});
+  auto details = peer_details(answer);
+  auto says = [&](const std::string& domain, const std::string& words) {
+    return details[domain].find(words) != std::string::npos;
+  };
+  CHECK(details["dp2.example"] == "(none)");
+  CHECK(details["dp3.example"] == "(none)");
+  CHECK(says("locked.example", "The peer answered HTTP 401; check the token"));
+  CHECK(says("forger.example", "does not verify under its pinned key"));
+  CHECK(says("silent.example", "did not answer within 800 ms"));
+  CHECK(says("garbage.example", "not JSON"));
+  CHECK(says("oversized.example", "over 4194304 bytes"));
+  CHECK(says("down.example", "refused the connection"));
   REQUIRE(answer["mappings"].size() == 3);
   const std::map<std::string, std::string> url_of = {{"local", dp1.server->base_url()},
                                                      {"dp2.example", dp2.server->base_url()},

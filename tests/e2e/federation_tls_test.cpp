@@ -74,5 +74,9 @@ TEST_CASE("federation with an https peer: trusted through ca_file, refused witho
     CHECK(answer["complete"] == false);
     CHECK(answer["mappings"].empty());
     CHECK(answer["peers"][0]["status"] == "error");
+    // Issue 8: the entry says why, with OpenSSL's verdict and what to set.
+    const std::string detail = answer["peers"][0].value("detail", "");
+    CHECK(detail.find("The peer's TLS certificate is not trusted (") == 0);
+    CHECK(detail.find("federation.ca_file") != std::string::npos);
   }
 }

@@ -1,10 +1,12 @@
 // Tests of resolver/federation.hpp through the Resolver, with FakePeerClient and ManualClock:
-// merge and dedup, opt-outs, timeouts, cache lifetimes, coalescing, batches, the circuit breaker
-// and the refresh of the peer list.
+// merge and dedup, opt-outs, timeouts, cache lifetimes, coalescing, batches, the circuit breaker,
+// the refresh of the peer list, and the detail that says why a peer is not ok (issue 8).
 #include "resolver/federation.hpp"
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "resolver/fake_peer_client.hpp"
@@ -28,12 +30,12 @@ struct Fixture {
   std::unique_ptr<Federation> federation;
   std::unique_ptr<Resolver> resolver;
 
-  explicit Fixture(FederationOptions options = {}) {
+  explicit Fixture(FederationOptions options = {}, FederationObserver* observer = nullptr) {
     REQUIRE(store.set_issuer("dp1.example").ok());
     REQUIRE(create_signing_key(store, clock.now()).ok());
     REQUIRE(keyring.reload(store).ok());
     for (const auto* p : {&a, &b}) add_peer(*p);
-    federation = std::make_unique<Federation>(store, client, clock, options);
+    federation = std::make_unique<Federation>(store, client, clock, options, observer);
     ResolverOptions ro;
     ro.federation = federation.get();
     resolver = std::make_unique<Resolver>(store, keyring, clock, ro);
@@ -65,6 +67,27 @@ std::string status_of(const LookupResult& r, const std::string& domain) {
   for (const auto& p : r.peers) if (p.domain == domain) return p.status;
   return "absent";
 }
+
+std::string detail_of(const LookupResult& r, const std::string& domain) {
+  for (const auto& p : r.peers) if (p.domain == domain) return p.detail;
+  return "absent";
+}
+
+// What the federation reported about upstream calls, in order.
+struct CallLog final : FederationObserver {
+  struct Call {
+    std::string domain;
+    PeerStatus status;
+    std::string detail;
+  };
+  std::mutex mu;
+  std::vector<Call> calls;  // guarded by mu
+  void peer_call(std::string_view domain, PeerStatus status, double, std::string_view detail) override {
+    std::lock_guard lock(mu);
+    calls.push_back({std::string(domain), status, std::string(detail)});
+  }
+  void peer_cache(std::string_view, bool) override {}
+};
 
 }  // namespace
 
@@ -101,11 +124,12 @@ TEST_CASE("a forged mapping taints its peer's whole answer, the others are kept"
   auto r = f.lookup();
   CHECK_FALSE(r.complete);
   CHECK(status_of(r, "dp-b.example") == "bad_signature");
+  CHECK(detail_of(r, "dp-b.example") == "An assertion from the peer names another issuer (iss) than the peer's domain.");
   REQUIRE(r.mappings.size() == 1);
   CHECK(r.mappings[0].source == "dp-a.example");
 }
 
-TEST_CASE("a local opt-out wins and no peer is asked, a peer's opt-out adds nothing") {
+TEST_CASE("a local opt-out wins and no peer is asked, and a peer's opt-out adds nothing") {
   Fixture f;
   f.peer_has(f.a, {{"talk.example", "u2"}});
   REQUIRE(f.store.add_optout(kId, f.clock.now()).ok());
@@ -143,7 +167,9 @@ TEST_CASE("a slow peer is a timeout within the peer timeout, the others are kept
   const auto took = std::chrono::steady_clock::now() - t0;
   CHECK(took < 400ms);
   CHECK(status_of(r, "dp-b.example") == "timeout");
+  CHECK(detail_of(r, "dp-b.example") == "The peer did not answer within 100 ms.");
   CHECK(status_of(r, "dp-a.example") == "ok");
+  CHECK(detail_of(r, "dp-a.example").empty());
   CHECK_FALSE(r.complete);
   CHECK(r.mappings.size() == 1);
 }
@@ -158,6 +184,7 @@ TEST_CASE("the overall deadline bounds the fan-out even when the peer timeout is
   auto r = f.lookup();
   CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
   CHECK(status_of(r, "dp-a.example") == "timeout");
+  CHECK(detail_of(r, "dp-a.example") == "The peer did not answer within 150 ms.");
 }
 
 TEST_CASE("errors are error and not cached") {
@@ -243,6 +270,7 @@ TEST_CASE("a peer failing N times in a row is skipped for the cool-down, then pr
   for (int i = 0; i < 3; ++i) CHECK(status_of(f.lookup(), "dp-a.example") == "error");
   auto skipped = f.lookup();
   CHECK(status_of(skipped, "dp-a.example") == "skipped");
+  CHECK(detail_of(skipped, "dp-a.example") == "Skipped: the peer failed 3 times in a row; retrying after the cool-down.");
   CHECK_FALSE(skipped.complete);
   CHECK(f.client.calls("dp-a.example") == 3);
   f.clock.advance(11s);
@@ -266,4 +294,84 @@ TEST_CASE("peers added to the store are picked up at the next refresh") {
   f.clock.advance(2s);
   CHECK(f.lookup().peers.size() == 3);
   CHECK(f.client.calls("dp-c.example") == 1);
+}
+
+TEST_CASE("issue 8: each peer that is not ok says why, with the client's reason kept") {
+  Fixture f;
+  const std::string refused = "The peer refused the connection; check its URL and that its server is running.";
+  f.client.set_failure(f.a.domain, PeerFailure::error, refused);
+  f.client.set_answer(f.b.domain, kId, "garbage");
+  test::PeerSigner c{"dp-c.example"};
+  REQUIRE(f.store.add_peer({c.domain, "https://" + c.domain, "not-a-key", "", true, 0}).ok());
+  auto r = f.lookup();
+  CHECK(status_of(r, "dp-a.example") == "error");
+  CHECK(detail_of(r, "dp-a.example") == refused);
+  CHECK(status_of(r, "dp-b.example") == "error");
+  CHECK(detail_of(r, "dp-b.example") == "The peer's answer is not a lookup object (identifier, status, mappings).");
+  CHECK(status_of(r, "dp-c.example") == "error");
+  CHECK(detail_of(r, "dp-c.example") ==
+        "The peer's pinned key is not an Ed25519 public key; add the peer again with its key (discoveryctl peer add --key).");
+
+  const auto j = to_json(r);
+  INFO(j.dump(2));
+  REQUIRE(j["peers"].size() == 3);
+  CHECK(j["peers"][0]["detail"] == refused);
+  f.client.set_failure(f.a.domain, std::nullopt);
+  const auto ok = to_json(f.lookup());
+  CHECK(ok["peers"][0]["status"] == "ok");
+  CHECK_FALSE(ok["peers"][0].contains("detail"));  // an ok peer has nothing to explain
+}
+
+TEST_CASE("issue 8: a peer that timed out for the client reports the client's reason") {
+  FederationOptions o;
+  o.peer_timeout = 300ms;
+  Fixture f(o);
+  f.client.set_failure(f.a.domain, PeerFailure::timeout, "The peer did not answer within 300 ms.");
+  auto r = f.lookup();
+  CHECK(status_of(r, "dp-a.example") == "timeout");
+  CHECK(detail_of(r, "dp-a.example") == "The peer did not answer within 300 ms.");
+}
+
+TEST_CASE("issue 8: the observer hears each call's status with its detail") {
+  CallLog log;
+  FederationOptions o;
+  o.breaker_failures = 2;
+  Fixture f(o, &log);
+  f.client.set_failure(f.a.domain, PeerFailure::error, "The peer answered HTTP 404; check its URL.");
+  auto forged = f.b.claims(kId, "x.example", "u3", f.clock.now());
+  forged.exp = f.clock.now();
+  f.client.set_answer(f.b.domain, kId, test::PeerSigner::answer(kId, {f.b.mapping(forged)}));
+  for (int i = 0; i < 3; ++i) f.lookup();  // the third skips dp-a; dp-b's bad answers are not failed calls
+  std::lock_guard lock(log.mu);
+  REQUIRE(log.calls.size() == 6);
+  std::map<std::string, std::vector<std::pair<PeerStatus, std::string>>> by_peer;
+  for (const auto& c : log.calls) by_peer[c.domain].emplace_back(c.status, c.detail);
+  const std::string expired = "An assertion from the peer has expired (exp); check the clocks of both DPs.";
+  CHECK(by_peer["dp-a.example"] ==
+        std::vector<std::pair<PeerStatus, std::string>>{
+            {PeerStatus::error, "The peer answered HTTP 404; check its URL."},
+            {PeerStatus::error, "The peer answered HTTP 404; check its URL."},
+            {PeerStatus::skipped, "Skipped: the peer failed 2 times in a row; retrying after the cool-down."}});
+  CHECK(by_peer["dp-b.example"] == std::vector<std::pair<PeerStatus, std::string>>(3, {PeerStatus::bad_signature, expired}));
+}
+
+TEST_CASE("issue 8: a wrong answer in a batch explains the worst status of the call") {
+  CallLog log;
+  Fixture f({}, &log);
+  f.peer_has(f.a, {{"talk.example", "u2"}});
+  f.client.set_answer(f.a.domain, "tel:+14155552672", test::PeerSigner::answer("tel:+14155550000", {}));
+  const std::vector<std::string> inputs = {kId, "+14155552672"};
+  auto r = f.resolver->lookup_batch(parse_identifiers(inputs), {std::nullopt, true});
+  REQUIRE(r.ok());
+  CHECK(status_of(*(*r)[0], "dp-a.example") == "ok");
+  CHECK(detail_of(*(*r)[1], "dp-a.example") == "The peer's answer is about another identifier than the one asked.");
+  std::lock_guard lock(log.mu);
+  bool reported = false;
+  for (const auto& c : log.calls) {
+    if (c.domain != "dp-a.example") continue;
+    reported = true;
+    CHECK(c.status == PeerStatus::error);
+    CHECK(c.detail == "The peer's answer is about another identifier than the one asked.");
+  }
+  CHECK(reported);
 }
