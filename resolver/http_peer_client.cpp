@@ -1,6 +1,6 @@
 // HttpPeerClient: the one place cpp-httplib errors become peer statuses and reasons
 // (transport_reason, connect_reason, status_reason). cpp-httplib's timeout defaults are minutes
-// long and baked into Debian's compiled library (DEPENDENCIES.md trap 3), so every call sets all
+// long and baked into Debian's compiled library (docs/DEPENDENCIES.md trap 3), so every call sets all
 // three from the caller's timeout.
 #include "resolver/http_peer_client.hpp"
 

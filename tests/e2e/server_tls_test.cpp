@@ -1,4 +1,4 @@
-// End-to-end test of discoveryd over HTTPS with a self-signed certificate (DEPENDENCIES.md trap 6).
+// End-to-end test of discoveryd over HTTPS with a self-signed certificate (docs/DEPENDENCIES.md trap 6).
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
