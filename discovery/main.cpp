@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "\n"
     "Serves the MIMI discovery REST API over the index at PATH (made by discoveryctl init).\n"
     "\n"
-    "  --db PATH           the index file (required)\n"
+    "  --db PATH           the index file, or sqlite:PATH (required)\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --config FILE       JSON settings (see docs/API.md); every key is optional\n"
     "  --threads N         worker threads (default: the config's threads, 2)\n"

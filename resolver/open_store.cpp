@@ -29,7 +29,7 @@ Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode
     return Status(
         Code::invalid_request,
         "PostgreSQL indexes (postgresql://...) are not supported by this build yet; use an "
-        "SQLite path");
+        "SQLite path.");
   }
   // SqliteStore::open answers an empty path ("" or "sqlite:" alone) with invalid_request.
   auto store = SqliteStore::open(sqlite_path(spec), mode);

@@ -37,49 +37,57 @@ TEST_CASE("an answering peer gives one answer per identifier, single or batch") 
 }
 
 TEST_CASE("issue 8: each fault is an error or a timeout with a reason that says what to check") {
-  struct Case {
+  HttpPeerClient client({65536, ""});
+  auto check = [&](Kind kind, int status, const std::vector<std::string>& ids, PeerFailure failure,
+                   const std::string& reason) {
+    test::FakePeer peer(kind, "dp2.example", status);
+    auto reply = client.ask(peer_at(peer.url()), ids, 300ms);
+    REQUIRE(reply.failure);
+    CHECK(*reply.failure == failure);
+    CHECK(reply.reason == reason);
+    CHECK(reply.answers.empty());
+  };
+  struct StatusCase {
+    int status;
+    const std::vector<std::string>& ids;
+    std::string reason;
+  };
+  // HTTP statuses with a hint, then the others; one row a line.
+  const std::vector<StatusCase> hinted = {
+      {401, kOne, "The peer answered HTTP 401; check the token this DP presents to it (discoveryctl peer add --token)."},
+      {403, kOne, "The peer answered HTTP 403; the token this DP presents may not look up there: ask its operator for a peer token."},
+      {404, kOne, "The peer answered HTTP 404; check its URL: the base URL of its API, without /v1/lookup."},
+      {413, kThree, "The peer answered HTTP 413; the request is over the peer's limits (its max_batch or max_body_bytes)."},
+      {429, kOne, "The peer answered HTTP 429; this DP is over its rate limit there (a peer token raises it: discoveryctl peer add --token)."},
+  };
+  const std::vector<StatusCase> plain = {
+      {302, kOne, "The peer answered HTTP 302 (a redirect, not followed); check its URL."},
+      {503, kOne, "The peer answered HTTP 503; the fault is at the peer: check its logs."},
+      {418, kOne, "The peer answered HTTP 418."},
+  };
+  for (const auto* table : {&hinted, &plain}) {
+    for (const auto& c : *table) {
+      CAPTURE(c.status);
+      check(Kind::http_error, c.status, c.ids, PeerFailure::error, c.reason);
+    }
+  }
+  struct BodyCase {
     const char* name;
     Kind kind;
-    int status;
     const std::vector<std::string>& ids;
     PeerFailure failure;
     std::string reason;
   };
-  const std::vector<Case> cases = {
-      {"401", Kind::http_error, 401, kOne, PeerFailure::error,
-       "The peer answered HTTP 401; check the token this DP presents to it (discoveryctl peer add --token)."},
-      {"403", Kind::http_error, 403, kOne, PeerFailure::error,
-       "The peer answered HTTP 403; the token this DP presents may not look up there: ask its operator for a peer token."},
-      {"404", Kind::http_error, 404, kOne, PeerFailure::error,
-       "The peer answered HTTP 404; check its URL: the base URL of its API, without /v1/lookup."},
-      {"413", Kind::http_error, 413, kThree, PeerFailure::error,
-       "The peer answered HTTP 413; the request is over the peer's limits (its max_batch or max_body_bytes)."},
-      {"429", Kind::http_error, 429, kOne, PeerFailure::error,
-       "The peer answered HTTP 429; this DP is over its rate limit there (a peer token raises it: discoveryctl peer add --token)."},
-      {"302", Kind::http_error, 302, kOne, PeerFailure::error,
-       "The peer answered HTTP 302 (a redirect, not followed); check its URL."},
-      {"503", Kind::http_error, 503, kOne, PeerFailure::error,
-       "The peer answered HTTP 503; the fault is at the peer: check its logs."},
-      {"418", Kind::http_error, 418, kOne, PeerFailure::error, "The peer answered HTTP 418."},
-      {"not JSON", Kind::garbage, 0, kOne, PeerFailure::error,
-       "The peer's answer is not JSON; check that its URL is the base URL of its API."},
-      {"too big", Kind::oversized, 0, kOne, PeerFailure::error,
-       "The peer's answer is over 65536 bytes (federation.max_peer_response_bytes)."},
-      {"batch of another shape", Kind::not_lookup, 0, kThree, PeerFailure::error,
-       "The peer's batch answer has no results array."},
-      {"batch of the wrong count", Kind::short_batch, 0, kThree, PeerFailure::error,
-       "The peer's batch answer has 2 results for 3 identifiers."},
-      {"silent", Kind::silent, 0, kOne, PeerFailure::timeout, "The peer did not answer within 300 ms."},
+  const std::vector<BodyCase> bodies = {
+      {"not JSON", Kind::garbage, kOne, PeerFailure::error, "The peer's answer is not JSON; check that its URL is the base URL of its API."},
+      {"too big", Kind::oversized, kOne, PeerFailure::error, "The peer's answer is over 65536 bytes (federation.max_peer_response_bytes)."},
+      {"batch of another shape", Kind::not_lookup, kThree, PeerFailure::error, "The peer's batch answer has no results array."},
+      {"batch of the wrong count", Kind::short_batch, kThree, PeerFailure::error, "The peer's batch answer has 2 results for 3 identifiers."},
+      {"silent", Kind::silent, kOne, PeerFailure::timeout, "The peer did not answer within 300 ms."},
   };
-  HttpPeerClient client({65536, ""});
-  for (const auto& c : cases) {
+  for (const auto& c : bodies) {
     CAPTURE(c.name);
-    test::FakePeer peer(c.kind, "dp2.example", c.status);
-    auto reply = client.ask(peer_at(peer.url()), c.ids, 300ms);
-    REQUIRE(reply.failure);
-    CHECK(*reply.failure == c.failure);
-    CHECK(reply.reason == c.reason);
-    CHECK(reply.answers.empty());
+    check(c.kind, 0, c.ids, c.failure, c.reason);
   }
 }
 
