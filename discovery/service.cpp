@@ -91,7 +91,9 @@ Service::Service(ServiceDeps deps, Config config) : deps_(deps), config_(std::mo
 
 Service::~Service() { stop(); }
 
-void Service::stop() { workers_.reset(); }
+void Service::stop() {
+  if (workers_) workers_->stop();
+}
 
 std::string Service::new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -10,13 +10,17 @@ WorkerPool::WorkerPool(int threads, std::size_t queue_capacity)
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 bool WorkerPool::try_submit(std::function<void()> task) {

@@ -20,8 +20,12 @@ class WorkerPool {
   WorkerPool(int threads, std::size_t queue_capacity);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  // Runs every task already accepted, then joins the threads.
+  // stop().
   ~WorkerPool();
+
+  // Refuses new tasks, runs every task already accepted, then joins the threads. Idempotent.
+  // REQUIRES: not called from a task.
+  void stop();
 
   // Queues `task` to run on a worker thread. False, and `task` is dropped, when every thread is
   // busy and `queue_capacity` tasks are already waiting, or the pool is stopping.

@@ -89,3 +89,14 @@ TEST_CASE("WorkerPool: a free slot is accepted again after the backlog drains") 
   }
   CHECK(pool.try_submit([&] { ++ran; }));
 }
+
+TEST_CASE("WorkerPool: stop runs what was accepted, then refuses") {
+  std::atomic<int> ran{0};
+  discovery::WorkerPool pool(2, 4);
+  for (int i = 0; i < 4; ++i) CHECK(pool.try_submit([&] { ++ran; }));
+  pool.stop();
+  CHECK(ran == 4);
+  CHECK_FALSE(pool.try_submit([&] { ++ran; }));
+  pool.stop();  // idempotent
+  CHECK(ran == 4);
+}
