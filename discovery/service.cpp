@@ -115,6 +115,7 @@ void Service::handle_async(Request request, Done done) {
   } catch (const std::exception& e) {
     // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
     std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job->call.request_id.c_str(), e.what());
+    job->request.request_id = job->call.request_id;  // the id just logged, or a fresh one if none
     return done(reject(job->request, Status(Code::internal, "The server failed to answer this request.")));
   }
   if ((job->route->lane == Lane::worker || job->work.blocking) && workers_) {
@@ -122,7 +123,7 @@ void Service::handle_async(Request request, Done done) {
     // Shed before charging: a request the server could not take consumes nothing (DESIGN.md §7).
     metrics_.record_shed(job->name);
     Response r = error(*job, Status(Code::unavailable,
-                                    "The server is busy with slow lookups; retry in a second."));
+                                    "The server is busy with slow requests; retry in a second."));
     r.headers.emplace_back("Retry-After", "1");
     finish(*job, r);
     return done(std::move(r));
