@@ -90,5 +90,5 @@ TEST_CASE("open_store refuses what names no index it can open, with exact codes"
   CHECK_FALSE(std::filesystem::exists("postgres:"));  // no file made of a URI
   CHECK(open_store("postgresql://db.internal/d", OpenMode::must_exist).status().message() ==
         "PostgreSQL indexes (postgresql://...) are not supported by this build yet; use an SQLite "
-        "path");
+        "path.");
 }
