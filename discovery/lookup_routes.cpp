@@ -36,7 +36,7 @@ Work LookupRoutes::lookup_work(const Call& call, std::vector<std::string> inputs
   options.federate = may_federate(options.federate, call.role, ctx_.config.federation);
   Work w;
   w.cost = inputs.size();  // invalid identifiers cost a token but no budget (DESIGN.md §7)
-  auto parsed = resolver::parse_identifiers(inputs, region);
+  auto parsed = identifiers_.parse_all(inputs, region);
   w.identifiers.reserve(parsed.size());
   for (const auto& p : parsed) {
     if (p) w.identifiers.push_back(p->canonical);

@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "discovery/route.hpp"
+#include "resolver/identifier_cache.hpp"
 
 namespace discovery {
 
 class LookupRoutes final : public Routes {
  public:
-  using Routes::Routes;
+  explicit LookupRoutes(RouteContext ctx)
+      : Routes(ctx), identifiers_(ctx.config.identifier_cache_entries) {}
   Surface surface() override;
 
  private:
@@ -25,6 +27,8 @@ class LookupRoutes final : public Routes {
   resolver::Result<Work> get_lookup(Call& call);
   resolver::Result<Work> post_lookup(Call& call);
   resolver::Result<Response> well_known(Call& call);
+
+  resolver::IdentifierCache identifiers_;
 };
 
 }  // namespace discovery
