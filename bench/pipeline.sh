@@ -5,7 +5,8 @@
 # pipeline), over the same index, with the rate limiter off in both, in the same run. wrk
 # alternates between the two servers, so drift on a shared machine hits both alike. Prints each
 # run, the medians, the ratio ours/baseline and the CPU time per request of each server.
-# Usage: bench/pipeline.sh [BASE_COMMIT] [RUNS]   (env: SECS=5 CONNS=32 N=20000)
+# Usage: bench/pipeline.sh [BASE_COMMIT] [RUNS]   (env: SECS=5 CONNS=32 N=20000, and OURS_CONFIG,
+# extra config keys for this build only, e.g. OURS_CONFIG='"identifier_cache_entries": 0')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:-8ebbfa5} RUNS=${2:-9} SECS=${SECS:-5} CONNS=${CONNS:-32} N=${N:-20000}
@@ -26,8 +27,8 @@ awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
   >"$OUT/rows.jsonl"
 build/discoveryctl --db "$OUT/index.db" init --issuer bench.example >/dev/null
 build/discoveryctl --db "$OUT/index.db" import "$OUT/rows.jsonl" >/dev/null
-echo '{"rate_limits": {"enabled": false}}' >"$OUT/ours.json"
-cp "$OUT/ours.json" "$OUT/base.json"
+echo '{"rate_limits": {"enabled": false}}' >"$OUT/base.json"
+echo "{\"rate_limits\": {\"enabled\": false}${OURS_CONFIG:+, $OURS_CONFIG}}" >"$OUT/ours.json"
 cat >"$OUT/lookup.lua" <<LUA
 -- Random phone numbers (libphonenumber parses each), half of them in the index.
 math.randomseed(os.time())
