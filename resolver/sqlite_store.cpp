@@ -1,7 +1,9 @@
 // SqliteStore: opening, migrations, the connection pool, meta facts, stats and health.
 #include "resolver/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -22,6 +24,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     return Status(Code::not_found, "the index " + path +
                                        " does not exist; create it with 'discoveryctl --db " + path +
                                        " init --issuer DOMAIN'");
+  if (mode == OpenMode::create_if_missing && !exists) {
+    // The index holds the private signing keys and the peers' tokens: owner-only from the first
+    // byte. SQLite gives the -wal and -shm files the database file's mode. A failure here is left
+    // to SQLite's open below, which names it.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   auto conn = SqliteConnection::open(path, mode == OpenMode::create_if_missing);
   if (!conn) return conn.status();
   std::unique_ptr<SqliteStore> store(new SqliteStore(path));

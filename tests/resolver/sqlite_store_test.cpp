@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "tests/resolver/store_conformance.hpp"
 #include "tests/support/process.hpp"
 
@@ -86,4 +88,18 @@ TEST_CASE("secret: kept in the file across reopen") {
   auto again = SqliteStore::open(dir.file("index.db"), OpenMode::must_exist);
   REQUIRE(again.ok());
   CHECK(*(*again)->secret("rate_limiter") == first);
+}
+
+TEST_CASE("issue 14: a new index and its WAL and SHM files are readable by their owner only") {
+  test::TempDir dir;
+  auto store = open_index(dir);
+  REQUIRE(store->set_issuer("dp.example").ok());  // a write: the WAL and SHM files exist now
+  namespace fs = std::filesystem;
+  for (const char* name : {"index.db", "index.db-wal", "index.db-shm"}) {
+    CAPTURE(name);
+    REQUIRE(fs::exists(dir.file(name)));
+    auto perms = fs::status(dir.file(name)).permissions();
+    CHECK((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+    CHECK((perms & fs::perms::owner_read) != fs::perms::none);
+  }
 }
