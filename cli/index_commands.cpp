@@ -123,11 +123,11 @@ Status lookup(const Args& a, Context& ctx) {
   resolver::Keyring keyring;
   if (Status s = keyring.reload(**store); !s.ok()) return s;
   resolver::Resolver r(**store, keyring, ctx.clock);
-  resolver::LookupQuery q{a.positional[0], region, std::nullopt, false};
+  resolver::LookupQuery q{a.positional[0], region, {std::nullopt, false}};
   if (auto p = a.value("--provider")) {
     auto prov = resolver::canonical_provider(*p);
     if (!prov) return ctx.usage("--provider is not a domain name");
-    q.provider = *prov;
+    q.options.provider = *prov;
   }
   auto result = r.lookup(q);
   if (!result) return result.status();

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
     auto secret = (*store)->secret("rate_limiter");
     if (!secret) return failure(secret.status().message());
     auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
-    std::string path = config.rate_limits.snapshot.empty() ? resolver::sqlite_path(a.db) + ".ratelimit" : config.rate_limits.snapshot;
+    std::string path = config.rate_limits.snapshot.empty() ? resolver::sqlite_path(a.db) + ".ratelimit"
+                                                           : config.rate_limits.snapshot;
     snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
         *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
     (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored

@@ -63,6 +63,16 @@ std::vector<std::string> Target::values(std::string_view name) const {
 }
 
 std::optional<std::string> Target::repeated() const {
+  // A request carries a handful of parameters: comparing pairs allocates nothing. A hash set
+  // bounds the work for a target stuffed with thousands.
+  if (params.size() <= 8) {
+    for (std::size_t i = 1; i < params.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (params[j].first == params[i].first) return params[i].first;
+      }
+    }
+    return std::nullopt;
+  }
   std::unordered_set<std::string_view> seen;
   for (const auto& [k, v] : params) {
     if (!seen.insert(k).second) return k;

@@ -13,7 +13,7 @@
 #include "discovery/config.hpp"
 #include "discovery/http.hpp"
 #include "resolver/status.hpp"
-#include "resolver/store.hpp"
+#include "resolver/role.hpp"
 
 namespace discovery {
 

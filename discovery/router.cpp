@@ -3,14 +3,14 @@
 
 namespace discovery {
 
-std::optional<std::string_view> Call::path_param(std::string_view name) const {
-  for (const auto& [k, v] : path_params) {
-    if (k == name) return v;
+Router::Router(std::vector<Surface> surfaces) : surfaces_(std::move(surfaces)) {
+  for (const Surface& surface : surfaces_) {
+    for (const Route& route : surface.routes) {
+      std::string& allow = allow_[route.path];
+      allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+    }
   }
-  return std::nullopt;
 }
-
-Router::Router(std::vector<Surface> surfaces) : surfaces_(std::move(surfaces)) {}
 
 bool match_path(std::string_view pattern, std::string_view path,
                 std::vector<std::pair<std::string, std::string>>* params) {
@@ -45,12 +45,13 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       if (!m.surface) {
         m.surface = &surface;
         m.path = route.path;
+        m.allow = allow_.find(route.path)->second;
       }
-      m.allow += (m.allow.empty() ? "" : ", ") + std::string(route.method);
-      if (route.method == method && !m.route) {
+      if (route.method == method) {
         m.route = &route;
         m.surface = &surface;
         m.params = std::move(params);
+        return m;
       }
     }
   }

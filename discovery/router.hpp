@@ -3,6 +3,8 @@
 // construction; thread-safe.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,7 +25,7 @@ class Router {
     const Route* route = nullptr;      // null when no route has this path and method
     const Surface* surface = nullptr;  // the surface that has the path; null when none has it
     std::string_view path;             // the matched route path (a template): the route's name
-    std::string allow;                 // the path's methods, "GET, POST", for 405's Allow
+    std::string_view allow;            // the matched path's methods, "GET, POST", for 405's Allow
     std::vector<std::pair<std::string, std::string>> params;  // of the matched template
   };
   // The route for `method` and `path` (the path as sent, without the query).
@@ -33,6 +35,8 @@ class Router {
 
  private:
   std::vector<Surface> surfaces_;
+  // Each route path's methods, joined once here rather than on every request.
+  std::map<std::string_view, std::string, std::less<>> allow_;
 };
 
 // True when `path` matches the route path `pattern`: equal, or equal except that each `{name}`

@@ -37,10 +37,6 @@ struct Service::Job {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
-Handler respond(std::function<resolver::Result<Response>(Call&)> fn) {
-  return [fn = std::move(fn)](Call&) -> resolver::Result<Work> { return Work{0, {}, false, fn}; };
-}
-
 namespace {
 
 // How long a keyring snapshot may be stale before a request reloads it.
@@ -153,8 +149,9 @@ std::optional<Response> Service::prepare(Job& job) {
   job.dialect = m.surface->dialect;
   job.name = m.path;
   if (!m.route) {
-    Response r = answer(Status(Code::method_not_allowed, "This route accepts " + m.allow + " only."));
-    r.headers.emplace_back("Allow", m.allow);
+    const std::string allow(m.allow);
+    Response r = answer(Status(Code::method_not_allowed, "This route accepts " + allow + " only."));
+    r.headers.emplace_back("Allow", allow);
     return r;
   }
   job.route = m.route;

@@ -4,8 +4,7 @@
 
 namespace discovery {
 
-WorkerPool::WorkerPool(int threads, std::size_t queue_capacity)
-    : size_(static_cast<std::size_t>(threads)), capacity_(queue_capacity) {
+WorkerPool::WorkerPool(int threads, std::size_t queue_capacity) : capacity_(queue_capacity) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
@@ -26,7 +25,7 @@ void WorkerPool::stop() {
 bool WorkerPool::try_submit(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() + running_ >= size_ + capacity_) return false;
+    if (stopping_ || queue_.size() + running_ >= threads_.size() + capacity_) return false;
     queue_.push_back(std::move(task));
   }
   ready_.notify_one();

@@ -39,14 +39,13 @@ class WorkerPool {
  private:
   void loop();
 
-  const std::size_t size_;      // threads
   const std::size_t capacity_;  // tasks that may wait when every thread is busy
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   std::size_t running_ = 0;                  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // filled by the constructor, never resized after
 };
 
 }  // namespace discovery

@@ -235,8 +235,7 @@ class Federation::Impl {
         o.detail = reply.reason;
       } else if (reply.answers.size() != ids.size()) {
         o.status = PeerStatus::error;
-        o.detail = "The peer's answer has " + std::to_string(reply.answers.size()) + " results for " +
-                   std::to_string(ids.size()) + " identifiers.";
+        o.detail = count_reason(reply.answers.size(), ids.size());
       } else {
         auto checked = check_peer_answer(reply.answers[j], ids[j], kp.peer.domain, kp.raw_key, now);
         o.status = checked.status;
@@ -311,10 +310,6 @@ std::vector<std::vector<PeerResult>> Federation::ask(std::span<const std::string
 
 void Federation::set_observer(FederationObserver* observer) { impl_->set_observer(observer); }
 
-std::vector<Peer> Federation::peers() {
-  std::vector<Peer> out;
-  for (const auto& kp : *impl_->current_peers()) out.push_back(kp.peer);
-  return out;
-}
+bool Federation::has_peers() { return !impl_->current_peers()->empty(); }
 
 }  // namespace resolver

@@ -78,8 +78,9 @@ class Federation {
   // built after the federation (discoveryd builds its Service last).
   void set_observer(FederationObserver* observer);
 
-  // The peers as last read from the store (re-read when older than peers_refresh).
-  std::vector<Peer> peers();
+  // True when the peer list as last read from the store (re-read when older than peers_refresh)
+  // has an enabled peer: a federated lookup would ask someone.
+  bool has_peers();
 
  private:
   class Impl;

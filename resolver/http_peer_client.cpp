@@ -123,6 +123,11 @@ std::string timeout_reason(std::chrono::milliseconds waited) {
   return "The peer did not answer within " + std::to_string(waited.count()) + " ms.";
 }
 
+std::string count_reason(std::size_t got, std::size_t asked) {
+  return "The peer's batch answer has " + std::to_string(got) + " results for " +
+         std::to_string(asked) + " identifiers.";
+}
+
 std::string_view peer_failure_name(PeerFailure f) {
   switch (f) {
     case PeerFailure::timeout: return "timeout";
@@ -226,8 +231,7 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
     return failed(PeerFailure::error, "The peer's batch answer has no results array.");
   }
   if (results->size() != identifiers.size()) {
-    return failed(PeerFailure::error, "The peer's batch answer has " + std::to_string(results->size()) +
-                                          " results for " + std::to_string(identifiers.size()) + " identifiers.");
+    return failed(PeerFailure::error, count_reason(results->size(), identifiers.size()));
   }
   reply.answers.assign(results->begin(), results->end());
   return reply;

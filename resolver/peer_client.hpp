@@ -20,6 +20,8 @@ enum class PeerFailure { timeout, error };
 std::string_view peer_failure_name(PeerFailure f);
 // The reason of a peer that did not answer within `waited`: "The peer did not answer within 800 ms."
 std::string timeout_reason(std::chrono::milliseconds waited);
+// The reason of a peer that answered `got` results for `asked` identifiers.
+std::string count_reason(std::size_t got, std::size_t asked);
 
 struct PeerReply {
   std::optional<PeerFailure> failure;  // nullopt: the peer answered

@@ -124,7 +124,7 @@ class Resolver::Impl {
   }
 
  public:
-  bool has_peers() { return options_.federation && !options_.federation->peers().empty(); }
+  bool has_peers() { return options_.federation && options_.federation->has_peers(); }
 
  private:
   Store& store_;
@@ -141,7 +141,7 @@ Resolver::~Resolver() = default;
 Result<LookupResult> Resolver::lookup(const LookupQuery& query) {
   std::vector<Result<Identifier>> parsed;
   parsed.push_back(parse_identifier(query.input, query.region));
-  auto r = impl_->batch(std::move(parsed), {query.provider, query.federate});
+  auto r = impl_->batch(std::move(parsed), query.options);
   if (!r) return r.status();
   return std::move(r->front());
 }

@@ -33,17 +33,16 @@ struct ResolverOptions {
   Federation* federation = nullptr;
 };
 
-struct LookupQuery {
-  std::string input;                    // as the caller sent it
-  std::string region;                   // ISO 3166 alpha-2, or empty
-  std::optional<std::string> provider;  // keep only this provider's mappings
-  bool federate = true;                 // ask peers too (issue 4)
-};
-
-// How a batch is answered (DESIGN §4.2): the same for every identifier of the batch.
+// How a lookup is answered; a batch shares them (DESIGN §4.2).
 struct LookupOptions {
   std::optional<std::string> provider;  // keep only this provider's mappings
   bool federate = true;                 // ask peers too
+};
+
+struct LookupQuery {
+  std::string input;      // as the caller sent it
+  std::string region;     // ISO 3166 alpha-2, or empty
+  LookupOptions options;
 };
 
 enum class LookupStatus { found, not_found, opted_out };

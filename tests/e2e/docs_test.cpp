@@ -3,9 +3,10 @@
 // has every page they cite. External http(s) and mailto links are not checked.
 #include <doctest/doctest.h>
 
-#include <cctype>
 #include <cstddef>
 #include <filesystem>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,139 +21,36 @@ struct Link {
   int line = 0;
 };
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string left_trimmed(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return s.substr(i);
-}
-
-// The text with fenced code blocks blanked out (their newlines kept, so line numbers hold).
-std::string without_fences(const std::string& text) {
-  std::string out;
-  char fence_char = 0;
-  std::size_t fence_len = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
-    const std::string trimmed = left_trimmed(line);
-    std::size_t run = 0;
-    if (!trimmed.empty() && (trimmed[0] == '`' || trimmed[0] == '~'))
-      while (run < trimmed.size() && trimmed[run] == trimmed[0]) ++run;
-    if (fence_char == 0 && run >= 3) {
-      fence_char = trimmed[0];
-      fence_len = run;
-    } else if (fence_char != 0 && run >= fence_len && trimmed[0] == fence_char) {
-      fence_char = 0;
-    } else if (fence_char == 0) {
-      out += line;
-    }
-    if (end < text.size()) out += '\n';
-    pos = end + 1;
-  }
-  return out;
-}
-
-// The text with inline code spans removed (newlines inside them kept). A run of backticks with
-// no closing run of the same length before the paragraph ends is plain text.
-std::string without_code_spans(const std::string& text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] != '`') {
-      out += text[i++];
-      continue;
-    }
-    std::size_t run = 0;
-    while (i + run < text.size() && text[i + run] == '`') ++run;
-    std::size_t close = std::string::npos;
-    for (std::size_t j = i + run; j < text.size();) {
-      if (text.compare(j, 2, "\n\n") == 0) break;  // a code span never crosses a paragraph
-      if (text[j] != '`') {
-        ++j;
-        continue;
-      }
-      std::size_t other = 0;
-      while (j + other < text.size() && text[j + other] == '`') ++other;
-      if (other == run) {
-        close = j;
-        break;
-      }
-      j += other;
-    }
-    if (close == std::string::npos) {
-      out.append(run, '`');
-      i += run;
-      continue;
-    }
-    for (std::size_t k = i; k < close; ++k)
-      if (text[k] == '\n') out += '\n';
-    i = close + run;
-  }
-  return out;
-}
-
-int line_of(const std::string& text, std::size_t pos) {
-  int line = 1;
-  for (std::size_t i = 0; i < pos && i < text.size(); ++i)
-    if (text[i] == '\n') ++line;
-  return line;
-}
-
-// Inline links and images `[text](target "title")` and reference definitions `[name]: target`.
+// The inline links and images `[text](target "title")` of a Markdown text, line by line, outside
+// fenced code blocks and code spans (where a link is an example, not a link). The docs use no
+// reference-style links.
 std::vector<Link> links_in(const std::string& markdown) {
-  const std::string text = without_code_spans(without_fences(markdown));
+  static const std::regex kFence(R"(^\s*(```|~~~))");
+  static const std::regex kCodeSpan("`[^`]*`");
+  static const std::regex kLink(R"(\]\(<?([^)\s>]*))");
   std::vector<Link> links;
-  for (std::size_t pos = text.find("]("); pos != std::string::npos; pos = text.find("](", pos + 2)) {
-    std::size_t start = pos + 2;
-    std::string target;
-    if (start < text.size() && text[start] == '<') {
-      std::size_t end = text.find('>', start + 1);
-      if (end == std::string::npos) continue;
-      target = text.substr(start + 1, end - start - 1);
-    } else {
-      std::size_t end = start;
-      while (end < text.size() && text[end] != ')' && text[end] != ' ' && text[end] != '\n' &&
-             text[end] != '\t')
-        ++end;
-      target = text.substr(start, end - start);
+  std::istringstream in(markdown);
+  std::string line;
+  bool fenced = false;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (std::regex_search(line, kFence)) {
+      fenced = !fenced;
+      continue;
     }
-    links.push_back({target, line_of(text, pos)});
-  }
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = left_trimmed(text.substr(pos, end - pos));
-    const std::size_t close = line.find("]:");
-    if (starts_with(line, "[") && close != std::string::npos && close > 1 &&
-        line.find(']') == close) {
-      std::string target = left_trimmed(line.substr(close + 2));
-      const std::size_t space = target.find_first_of(" \t");
-      if (space != std::string::npos) target.resize(space);
-      if (target.size() >= 2 && target.front() == '<' && target.back() == '>')
-        target = target.substr(1, target.size() - 2);
-      if (!target.empty()) links.push_back({target, line_of(text, pos)});
+    if (fenced) continue;
+    const std::string prose = std::regex_replace(line, kCodeSpan, "");
+    for (std::sregex_iterator m(prose.begin(), prose.end(), kLink), end; m != end; ++m) {
+      links.push_back({(*m)[1].str(), number});
     }
-    pos = end + 1;
   }
   return links;
 }
 
-// "https:", "mailto:", ...: the target names a scheme, so it is not a path in this repository.
+// "https", "mailto", ...: the target names a scheme, so it is not a path in this repository.
 std::string scheme_of(const std::string& target) {
-  if (target.empty() || !std::isalpha(static_cast<unsigned char>(target[0]))) return {};
-  for (std::size_t i = 1; i < target.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(target[i]);
-    if (c == ':') return target.substr(0, i);
-    if (!std::isalnum(c) && c != '+' && c != '.' && c != '-') return {};
-  }
-  return {};
+  static const std::regex kScheme("^([A-Za-z][A-Za-z0-9+.-]*):");
+  std::smatch m;
+  return std::regex_search(target, m, kScheme) ? m[1].str() : std::string();
 }
 
 // Why `target`, linked from `file` (a path relative to the repository root), is a bad link; ""

@@ -57,7 +57,7 @@ struct Fixture {
     client.set_answer(p.domain, kId, test::PeerSigner::answer(kId, ms));
   }
   LookupResult lookup(bool federate = true, std::optional<std::string> provider = std::nullopt) {
-    auto r = resolver->lookup({kId, "", std::move(provider), federate});
+    auto r = resolver->lookup({kId, "", {std::move(provider), federate}});
     REQUIRE(r.ok());
     return std::move(*r);
   }

@@ -40,7 +40,7 @@ struct Fixture {
 };
 
 LookupQuery q(const std::string& input, std::optional<std::string> provider = std::nullopt) {
-  return {input, "", std::move(provider), false};
+  return {input, "", {std::move(provider), false}};
 }
 
 }  // namespace
