@@ -3,6 +3,7 @@
 
 #include "discovery/request_rules.hpp"
 #include "resolver/identifier.hpp"
+#include "resolver/lookup_json.hpp"
 
 namespace discovery {
 
@@ -10,6 +11,9 @@ using json = nlohmann::json;
 using resolver::Code;
 using resolver::Result;
 using resolver::Status;
+
+// About the size of one answer with one signed mapping: the body is reserved once.
+constexpr std::size_t kAnswerBytes = 768;
 
 Surface LookupRoutes::surface() {
   Surface s{"lookup", Dialect::mimi, {}};
@@ -51,18 +55,25 @@ Work LookupRoutes::lookup_work(const Call& call, std::vector<std::string> inputs
     }
     auto results = ctx_.deps.resolver.lookup_batch(std::move(parsed), options);
     if (!results) return results.status();
+    // The answer is written straight into the response body (resolver/lookup_json.hpp).
+    std::string body;
+    body.reserve(kAnswerBytes * results->size() + 16);
     if (single) {
       count(results->front());
       if (!results->front()) return results->front().status();
-      return json_response(resolver::to_json(*results->front()).dump());
+      resolver::append_json(body, *results->front());
+      return json_response(std::move(body));
     }
-    json out = json::array();
+    body.append("{\"results\":[");
     for (std::size_t i = 0; i < results->size(); ++i) {
       const auto& r = (*results)[i];
       count(r);
-      out.push_back(r ? resolver::to_json(*r) : resolver::batch_error_json(inputs[i], r.status()));
+      if (i) body.push_back(',');
+      if (r) resolver::append_json(body, *r);
+      else resolver::append_batch_error_json(body, inputs[i], r.status());
     }
-    return json_response(json{{"results", std::move(out)}}.dump());
+    body.append("]}");
+    return json_response(std::move(body));
   };
   return w;
 }

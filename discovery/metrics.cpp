@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "discovery/thread_slot.hpp"
+
 namespace discovery {
 namespace {
 
@@ -32,10 +34,44 @@ void gauge(std::string& o, const char* name, const char* help, std::int64_t valu
 
 }  // namespace
 
+namespace {
+
+// The entry for `key`, created on first use; finding one that exists allocates nothing.
+template <class Map>
+typename Map::mapped_type& entry(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+}  // namespace
+
+Metrics::Locked Metrics::mine() const { return Locked(shards_[thread_slot() % kShards]); }
+
 void Metrics::record_request(std::string_view route, int status, double seconds) {
-  std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), status}];
-  observe(latency_[std::string(route)], seconds);
+  auto s = mine();
+  RouteStats& r = entry(s->routes, route);
+  ++r.by_status[status];
+  observe(r.latency, seconds);
+}
+
+void Metrics::add(Histogram& into, const Histogram& h) {
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) into.counts[i] += h.counts[i];
+  into.count += h.count;
+  into.sum += h.sum;
+}
+
+void Metrics::Series::add(const Series& o) {
+  for (const auto& [route, r] : o.routes) {
+    RouteStats& into = routes[route];
+    for (const auto& [status, n] : r.by_status) into.by_status[status] += n;
+    Metrics::add(into.latency, r.latency);
+  }
+  for (const auto& [k, n] : o.lookups) lookups[k] += n;
+  for (const auto& [k, h] : o.peer_calls) Metrics::add(peer_calls[k], h);
+  for (const auto& [k, n] : o.peer_cache) peer_cache[k] += n;
+  for (const auto& [k, n] : o.rate_limited) rate_limited[k] += n;
+  for (const auto& [k, n] : o.shed) shed[k] += n;
 }
 
 void Metrics::observe(Histogram& h, double seconds) {
@@ -63,78 +99,79 @@ void Metrics::render(std::string& o, const std::string& name, const std::string&
 }
 
 void Metrics::record_lookup(std::string_view outcome, std::uint64_t n) {
-  std::lock_guard lock(mu_);
-  lookups_[std::string(outcome)] += n;
+  entry(mine()->lookups, outcome) += n;
 }
 
 void Metrics::peer_call(std::string_view domain, resolver::PeerStatus status, double seconds,
                         std::string_view detail) {
-  std::lock_guard lock(mu_);
-  observe(peer_calls_[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
+  observe(mine()->peer_calls[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
 }
 
 void Metrics::peer_cache(std::string_view domain, bool hit) {
-  std::lock_guard lock(mu_);
-  ++peer_cache_[{std::string(domain), hit}];
+  ++mine()->peer_cache[{std::string(domain), hit}];
 }
 
 void Metrics::record_rate_limited(std::string_view role, std::string_view code) {
-  std::lock_guard lock(mu_);
-  ++rate_limited_[{std::string(role), std::string(code)}];
+  ++mine()->rate_limited[{std::string(role), std::string(code)}];
 }
 
 void Metrics::record_shed(std::string_view route) {
-  std::lock_guard lock(mu_);
-  ++shed_[std::string(route)];
+  ++entry(mine()->shed, route);
 }
 
 std::string Metrics::render(const std::optional<resolver::Stats>& stats,
                             const std::optional<WorkerLoad>& workers) const {
-  std::lock_guard lock(mu_);
+  Series all;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    all.add(shard.series);
+  }
   std::string o;
   o += "# HELP discovery_requests_total HTTP requests by route and status.\n";
   o += "# TYPE discovery_requests_total counter\n";
-  for (const auto& [k, n] : requests_) {
-    o += "discovery_requests_total{route=\"" + label(k.first) + "\",status=\"" +
-         std::to_string(k.second) + "\"} " + std::to_string(n) + "\n";
+  for (const auto& [route, r] : all.routes) {
+    for (const auto& [status, n] : r.by_status) {
+      o += "discovery_requests_total{route=\"" + label(route) + "\",status=\"" + std::to_string(status) +
+           "\"} " + std::to_string(n) + "\n";
+    }
   }
   o += "# HELP discovery_request_duration_seconds Time from a parsed request to its response.\n";
   o += "# TYPE discovery_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : latency_) {
-    render(o, "discovery_request_duration_seconds", "route=\"" + label(route) + "\",", h);
+  for (const auto& [route, r] : all.routes) {
+    render(o, "discovery_request_duration_seconds", "route=\"" + label(route) + "\",", r.latency);
   }
   o += "# HELP discovery_lookups_total Identifiers looked up, by outcome.\n";
   o += "# TYPE discovery_lookups_total counter\n";
-  for (const auto& [k, n] : lookups_) {
+  for (const auto& [k, n] : all.lookups) {
     o += "discovery_lookups_total{outcome=\"" + label(k) + "\"} " + std::to_string(n) + "\n";
   }
   o += "# HELP discovery_peer_calls_total Upstream calls to peer DPs, by peer and status (skipped: refused by the circuit breaker).\n";
   o += "# TYPE discovery_peer_calls_total counter\n";
-  for (const auto& [k, h] : peer_calls_) {
+  for (const auto& [k, h] : all.peer_calls) {
     o += "discovery_peer_calls_total{peer=\"" + label(k.first) + "\",status=\"" + label(k.second) +
          "\"} " + std::to_string(h.count) + "\n";
   }
   o += "# HELP discovery_peer_call_duration_seconds Latency of upstream calls to peer DPs, by peer and status.\n";
   o += "# TYPE discovery_peer_call_duration_seconds histogram\n";
-  for (const auto& [k, h] : peer_calls_) {
+  for (const auto& [k, h] : all.peer_calls) {
     render(o, "discovery_peer_call_duration_seconds",
            "peer=\"" + label(k.first) + "\",status=\"" + label(k.second) + "\",", h);
   }
   o += "# HELP discovery_peer_cache_total Federated lookups of one identifier at one peer, by cache result.\n";
   o += "# TYPE discovery_peer_cache_total counter\n";
-  for (const auto& [k, n] : peer_cache_) {
+  for (const auto& [k, n] : all.peer_cache) {
     o += "discovery_peer_cache_total{peer=\"" + label(k.first) + "\",result=\"" + (k.second ? "hit" : "miss") +
          "\"} " + std::to_string(n) + "\n";
   }
   o += "# HELP discovery_rate_limited_total Lookups rejected by the rate limiter, by role and code.\n";
   o += "# TYPE discovery_rate_limited_total counter\n";
-  for (const auto& [k, n] : rate_limited_) {
+  for (const auto& [k, n] : all.rate_limited) {
     o += "discovery_rate_limited_total{role=\"" + label(k.first) + "\",code=\"" + label(k.second) + "\"} " +
          std::to_string(n) + "\n";
   }
   o += "# HELP discovery_shed_total Requests answered 503 because the worker pool was full, by route.\n";
   o += "# TYPE discovery_shed_total counter\n";
-  for (const auto& [route, n] : shed_) {
+  for (const auto& [route, n] : all.shed) {
     o += "discovery_shed_total{route=\"" + label(route) + "\"} " + std::to_string(n) + "\n";
   }
   if (workers) {

@@ -1,9 +1,12 @@
 // Metrics: the counters and histograms behind GET /metrics, rendered in the Prometheus text
-// exposition format 0.0.4 (DESIGN.md §4.6). Thread-safe: every method takes mu_.
+// exposition format 0.0.4 (DESIGN.md §4.6). Thread-safe: each thread counts into its own shard
+// (thread_slot()), under that shard's lock, which no other thread takes but render(); render()
+// adds the shards up. So no lock is shared by every request.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,14 +63,39 @@ class Metrics final : public resolver::FederationObserver {
   static void render(std::string& o, const std::string& name, const std::string& labels,
                      const Histogram& h);
 
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // guarded by mu_
-  std::map<std::string, Histogram> latency_;                        // guarded by mu_
-  std::map<std::string, std::uint64_t> lookups_;                    // guarded by mu_
-  std::map<std::pair<std::string, std::string>, Histogram> peer_calls_;  // guarded by mu_
-  std::map<std::pair<std::string, bool>, std::uint64_t> peer_cache_;     // guarded by mu_
-  std::map<std::pair<std::string, std::string>, std::uint64_t> rate_limited_;  // guarded by mu_
-  std::map<std::string, std::uint64_t> shed_;                                  // guarded by mu_
+  struct RouteStats {
+    std::map<int, std::uint64_t> by_status;
+    Histogram latency;
+  };
+  // Every series of one shard. Maps with std::less<> find by string_view, so a series that
+  // exists costs no allocation.
+  struct Series {
+    std::map<std::string, RouteStats, std::less<>> routes;
+    std::map<std::string, std::uint64_t, std::less<>> lookups;
+    std::map<std::pair<std::string, std::string>, Histogram> peer_calls;
+    std::map<std::pair<std::string, bool>, std::uint64_t> peer_cache;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> rate_limited;
+    std::map<std::string, std::uint64_t, std::less<>> shed;
+    void add(const Series& other);
+  };
+  struct alignas(64) Shard {
+    std::mutex mu;
+    Series series;  // guarded by mu
+  };
+  static constexpr std::size_t kShards = 8;
+  // The calling thread's shard, locked.
+  class Locked {
+   public:
+    explicit Locked(Shard& s) : lock_(s.mu), series_(s.series) {}
+    Series* operator->() { return &series_; }
+   private:
+    std::lock_guard<std::mutex> lock_;
+    Series& series_;
+  };
+  Locked mine() const;
+  static void add(Histogram& into, const Histogram& h);
+
+  mutable std::array<Shard, kShards> shards_;
 };
 
 }  // namespace discovery

@@ -18,6 +18,7 @@
 
 #include "discovery/config.hpp"
 #include "discovery/http.hpp"
+#include "discovery/log_buffer.hpp"
 #include "discovery/metrics.hpp"
 #include "discovery/route.hpp"
 #include "discovery/router.hpp"
@@ -81,6 +82,7 @@ class Service {
   ServiceDeps deps_;
   Config config_;
   Metrics metrics_;
+  LogBuffer access_log_;  // stderr, one line per request, written in batches
   std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
   std::unique_ptr<Router> router_;

@@ -7,6 +7,7 @@
 #include "resolver/assertion.hpp"
 #include "resolver/assertion_cache.hpp"
 #include "resolver/federation.hpp"
+#include "resolver/lookup_json.hpp"
 
 namespace resolver {
 
@@ -154,31 +155,9 @@ Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
 bool Resolver::has_peers() { return impl_->has_peers(); }
 
 nlohmann::json to_json(const LookupResult& r) {
-  nlohmann::json mappings = nlohmann::json::array();
-  for (const auto& s : r.mappings) {
-    const Mapping& m = s.mapping;
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& k : m.keys) keys.push_back({{"kind", k.kind}, {"id", k.id}, {"key", k.key}});
-    nlohmann::json j = {{"provider", m.provider}, {"user", m.user}, {"tags", m.tags},
-                        {"keys", std::move(keys)}, {"updated_at", format_rfc3339(m.updated_at)}};
-    j["expires_at"] = m.expires_at ? nlohmann::json(format_rfc3339(*m.expires_at)) : nlohmann::json();
-    j["source"] = s.source;
-    j["assertion"] = s.assertion;
-    mappings.push_back(std::move(j));
-  }
-  nlohmann::json peers = nlohmann::json::array();
-  for (const auto& p : r.peers) {
-    nlohmann::json j = {{"domain", p.domain}, {"status", p.status}, {"ms", p.ms}};
-    if (p.status != "ok") j["detail"] = p.detail;  // an ok peer has nothing to explain
-    peers.push_back(std::move(j));
-  }
-  return {{"identifier", r.identifier.canonical}, {"type", type_name(r.identifier.type)},
-          {"status", lookup_status_name(r.status)}, {"mappings", std::move(mappings)},
-          {"complete", r.complete}, {"peers", std::move(peers)}};
-}
-
-nlohmann::json batch_error_json(const std::string& input, const Status& s) {
-  return {{"query", input}, {"error", {{"code", code_name(s.code())}, {"message", s.message()}}}};
+  std::string text;
+  append_json(text, r);
+  return nlohmann::json::parse(text);
 }
 
 }  // namespace resolver

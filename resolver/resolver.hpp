@@ -69,10 +69,9 @@ struct LookupResult {
   std::vector<PeerReport> peers;
 };
 
-// The JSON object of DESIGN §4.1.
+// The JSON object of DESIGN §4.1, as a tree (for the CLI and tests; the service writes the text
+// with resolver/lookup_json.hpp).
 nlohmann::json to_json(const LookupResult& r);
-// {"query": input, "error": {"code", "message"}}, the failed entry of a batch (§4.2).
-nlohmann::json batch_error_json(const std::string& input, const Status& s);
 
 class Resolver {
  public:

@@ -1,7 +1,7 @@
 // HttpSession<Derived>: the HTTP/1.1 session shared by the plain and TLS streams (CRTP, as in
 // Beast's advanced_server_flex). A session does only: timeout, read with header and body limits,
 // hand a plain Request to the Service, write the Response, keep-alive. Included only by
-// plain_session.cpp and tls_session.cpp. A session runs on its own strand.
+// plain_session.cpp and tls_session.cpp. A session runs on the one thread of its socket's io_context.
 #pragma once
 
 #include <iostream>
@@ -98,7 +98,7 @@ class HttpSession {
     req.remote_ip = remote_ip_;
     bool keep_alive = msg.keep_alive();
     ++ctx_.in_flight;
-    // The answer may come from a worker thread: it is written on this session's strand.
+    // The answer may come from a worker thread: it is written on the session's own thread.
     auto self = derived().shared_from_this();
     ctx_.service.handle_async(std::move(req), [self, keep_alive](Response res) {
       auto executor = self->stream().get_executor();

@@ -21,7 +21,7 @@ class PlainSession : public HttpSession<PlainSession>, public std::enable_shared
       : HttpSession(ctx, std::move(remote_ip)), stream_(std::move(socket)) {}
 
   void start() {
-    // Starts on the session's strand.
+    // Starts on the thread of the io_context the socket belongs to.
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&PlainSession::do_read, shared_from_this()));
   }

@@ -1,7 +1,11 @@
 // The listener: binds, accepts and spawns sessions, and stops gracefully on SIGTERM/SIGINT
 // (STYLE.md habit 6: stop accepting, let requests in flight finish within a deadline).
+// One io_context per thread: a connection lives on the context it was accepted onto, so its
+// handlers never cross threads and no thread wakes another to run them (a single context shared
+// by every thread made each request pay futex wake-ups on the scheduler's lock).
 #include "discovery/transport/server.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -9,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "discovery/transport/sessions.hpp"
 
@@ -29,8 +33,8 @@ class BeastServer final : public Server {
   BeastServer(Service& service, const ServerOptions& options)
       : options_(options),
         ctx_{service, options_},
-        ioc_(options.threads),
-        acceptor_(net::make_strand(ioc_)),
+        iocs_(make_contexts(options.threads)),
+        acceptor_(*iocs_.front()),
         signals_(acceptor_.get_executor(), SIGINT, SIGTERM),
         drain_timer_(acceptor_.get_executor()),
         accept_pause_(acceptor_.get_executor()) {}
@@ -66,19 +70,29 @@ class BeastServer final : public Server {
       if (!ec) begin_stop();
     });
     do_accept();
+    // Contexts without a connection yet must not return from run() at once.
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+    for (auto& ioc : iocs_) guards.push_back(net::make_work_guard(*ioc));
     std::vector<std::thread> pool;
-    for (int i = 1; i < options_.threads; ++i) pool.emplace_back([this] { run_loop(); });
-    run_loop();
+    for (std::size_t i = 1; i < iocs_.size(); ++i) pool.emplace_back([this, i] { run_loop(*iocs_[i]); });
+    run_loop(*iocs_.front());
     for (auto& t : pool) t.join();
   }
 
  private:
-  // Each worker thread's loop. A handler that throws past the session's own catch is logged and
-  // the thread goes on serving.
-  void run_loop() {
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> iocs;
+    // Concurrency hint 1: each context is run by one thread (others only post to it).
+    for (int i = 0; i < std::max(threads, 1); ++i) iocs.push_back(std::make_unique<net::io_context>(1));
+    return iocs;
+  }
+
+  // Each thread's loop. A handler that throws past the session's own catch is logged and the
+  // thread goes on serving.
+  static void run_loop(net::io_context& ioc) {
     for (;;) {
       try {
-        ioc_.run();
+        ioc.run();
         return;
       } catch (const std::exception& e) {
         std::cerr << "discoveryd: unexpected error in a worker: " << e.what() << "\n";
@@ -87,7 +101,9 @@ class BeastServer final : public Server {
   }
 
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+    // Round robin over the contexts; the socket, and so its session, belongs to the one chosen.
+    auto& ioc = *iocs_[next_ioc_++ % iocs_.size()];
+    acceptor_.async_accept(ioc, [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
         // A failed accept (e.g. out of file descriptors) is logged and accepting goes on after a
@@ -126,7 +142,7 @@ class BeastServer final : public Server {
         std::cerr << "discoveryd: drain deadline passed with " << ctx_.in_flight.load()
                   << " requests in flight\n";
       }
-      ioc_.stop();  // idle keep-alive sessions are destroyed with the io_context
+      for (auto& ioc : iocs_) ioc->stop();  // idle keep-alive sessions are destroyed with them
       return;
     }
     drain_timer_.expires_after(kDrainPoll);
@@ -136,7 +152,8 @@ class BeastServer final : public Server {
   ServerOptions options_;
   SessionContext ctx_;
   std::shared_ptr<TlsContext> tls_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> iocs_;  // one per thread; [0] also accepts
+  std::size_t next_ioc_ = 0;                            // on iocs_[0]'s thread only
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   net::steady_timer drain_timer_;
