@@ -15,7 +15,6 @@
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
-#include "resolver/api_token.hpp"
 
 namespace discovery {
 
@@ -73,9 +72,13 @@ std::int64_t steady_ns(const resolver::Clock& clock) {
 
 // Access lines reach stderr within this time; a request costs no write(2) of its own.
 constexpr auto kAccessLogInterval = std::chrono::milliseconds(100);
+// A revoked token is refused within this time; a live one costs an index read once per period.
+constexpr auto kTokenMaxAge = std::chrono::milliseconds(1000);
+constexpr std::size_t kTokenCacheEntries = 4096;
 
 Service::Service(ServiceDeps deps, Config config)
-    : deps_(deps), config_(std::move(config)), access_log_(STDERR_FILENO, kAccessLogInterval) {
+    : deps_(deps), config_(std::move(config)), access_log_(STDERR_FILENO, kAccessLogInterval),
+      tokens_(deps_.store, deps_.clock, kTokenMaxAge, kTokenCacheEntries) {
   if (config_.workers.threads > 0) {
     workers_ = std::make_unique<WorkerPool>(config_.workers.threads, config_.workers.queue);
   }
@@ -207,7 +210,7 @@ Status Service::authenticate(Job& job) {
     h.remove_prefix(kScheme.size());
     while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
     while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
-    auto token = resolver::authenticate_token(deps_.store, h);
+    auto token = tokens_.authenticate(h);
     if (!token) {
       if (token.status().code() == Code::unauthorized) {
         return Status(Code::unauthorized, "The bearer token is unknown or revoked.");

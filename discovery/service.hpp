@@ -20,6 +20,7 @@
 #include "discovery/http.hpp"
 #include "discovery/log_buffer.hpp"
 #include "discovery/metrics.hpp"
+#include "resolver/token_cache.hpp"
 #include "discovery/route.hpp"
 #include "discovery/router.hpp"
 #include "discovery/worker_pool.hpp"
@@ -83,6 +84,7 @@ class Service {
   Config config_;
   Metrics metrics_;
   LogBuffer access_log_;  // stderr, one line per request, written in batches
+  resolver::TokenCache tokens_;
   std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
   std::unique_ptr<Router> router_;

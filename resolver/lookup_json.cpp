@@ -81,10 +81,22 @@ void append_peer(std::string& out, const PeerReport& p) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  const bool utf8 = is_valid_utf8(text);
+  // Most fields (assertions, URIs, domains) are printable ASCII: one copy, no UTF-8 decoding.
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    ++i;
+  }
   out.push_back('"');
-  std::size_t run = 0;  // start of the bytes not yet copied
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  out.append(text, 0, i);
+  if (i == text.size()) {
+    out.push_back('"');
+    return;
+  }
+  const bool utf8 = is_valid_utf8(text.substr(i));
+  std::size_t run = i;  // start of the bytes not yet copied
+  for (; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     const bool plain = c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || utf8);
     if (plain) continue;

@@ -1,7 +1,9 @@
 // Resolver: canonicalise, read the local index, filter, sign through the assertion cache.
 #include "resolver/resolver.hpp"
 
+#include <algorithm>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "resolver/assertion.hpp"
@@ -56,6 +58,7 @@ class Resolver::Impl {
     }
     std::vector<Result<LookupResult>> out;
     out.reserve(parsed.size());
+    std::vector<ServedMapping*> unsigned_mappings;  // local mappings without a fresh cached assertion
     std::size_t next = 0;
     for (auto& p : parsed) {
       if (!p) {
@@ -64,17 +67,25 @@ class Resolver::Impl {
       }
       auto at = asked_at.find(p->canonical);
       const auto* peers = at == asked_at.end() ? nullptr : &peer_results[at->second];
-      auto r = answer(std::move(*p), std::move((*answers)[next++]), provider, *keys, now, peers);
-      if (!r) return r.status();  // signing failed: an internal fault, not this identifier's
-      out.push_back(std::move(*r));
+      out.push_back(answer(std::move(*p), std::move((*answers)[next++]), provider, *keys, now, peers));
     }
+    // Pointers into `out` stay valid: it is not resized from here on.
+    for (auto& r : out) {
+      if (!r) continue;
+      for (auto& s : r->mappings) {
+        if (s.source == "local" && s.assertion.empty()) unsigned_mappings.push_back(&s);
+      }
+    }
+    // Signing failed: an internal fault, not one identifier's.
+    if (Status s = sign_all(unsigned_mappings, *keys, now); !s.ok()) return s;
     return out;
   }
 
  private:
-  Result<LookupResult> answer(Identifier id, LocalAnswer local, const std::optional<std::string>& provider,
-                              const KeyringSnapshot& keys, UnixTime now,
-                              const std::vector<PeerResult>* peers) {
+  // The answer for one identifier; a local mapping's assertion is the cached one, or empty when
+  // it must be signed (sign_all).
+  LookupResult answer(Identifier id, LocalAnswer local, const std::optional<std::string>& provider,
+                      const KeyringSnapshot& keys, UnixTime now, const std::vector<PeerResult>* peers) {
     LookupResult r;
     r.identifier = std::move(id);
     if (local.opted_out) {
@@ -83,9 +94,8 @@ class Resolver::Impl {
     }
     for (auto& m : local.mappings) {
       if (provider && m.provider != *provider) continue;
-      auto jws = sign(m, keys, now);
-      if (!jws) return jws.status();
-      r.mappings.push_back({std::move(m), "local", std::move(*jws)});
+      std::string jws = cached(m, keys, now);
+      r.mappings.push_back({std::move(m), "local", std::move(jws)});
     }
     if (peers) merge(r, *peers, provider);
     r.status = r.mappings.empty() ? LookupStatus::not_found : LookupStatus::found;
@@ -110,19 +120,52 @@ class Resolver::Impl {
     }
   }
 
-  // Reuses a cached assertion while it has at least half its lifetime left (DESIGN §4.4).
-  Result<std::string> sign(const Mapping& m, const KeyringSnapshot& keys, UnixTime now) {
-    const std::string key = AssertionCache::key_for(m, keys.active_kid);
-    if (auto hit = cache_.get(key)) {
+  // The cached assertion while it has at least half its lifetime left (DESIGN §4.4), else "".
+  std::string cached(const Mapping& m, const KeyringSnapshot& keys, UnixTime now) {
+    if (auto hit = cache_.get(AssertionCache::key_for(m, keys.active_kid))) {
       const UnixTime half_life = (hit->exp - hit->iat) / 2;
-      if (now < hit->exp && now - hit->iat <= half_life) return hit->jws;
+      if (now < hit->exp && now - hit->iat <= half_life) return std::move(hit->jws);
     }
-    AssertionClaims claims = claims_for(m, keys.issuer, now, options_.assertion_ttl_s);
+    return {};
+  }
+
+  Status sign(ServedMapping& s, const KeyringSnapshot& keys, UnixTime now) {
+    AssertionClaims claims = claims_for(s.mapping, keys.issuer, now, options_.assertion_ttl_s);
     auto jws = sign_assertion(*keys.active, keys.active_kid, claims);
     if (!jws) return jws.status();
-    cache_.put(key, {*jws, claims.iat, claims.exp});
-    return jws;
+    cache_.put(AssertionCache::key_for(s.mapping, keys.active_kid), {*jws, claims.iat, claims.exp});
+    s.assertion = std::move(*jws);
+    return Status::Ok();
   }
+
+  // Signs `todo` on every core when there are enough of them to be worth a thread (a cold batch:
+  // signing is most of its cost); otherwise on the calling thread. The first failure wins.
+  Status sign_all(const std::vector<ServedMapping*>& todo, const KeyringSnapshot& keys, UnixTime now) {
+    const std::size_t threads = std::min<std::size_t>(
+        std::max(1u, std::thread::hardware_concurrency()), todo.size() / kSignsPerThread);
+    auto sign_range = [&](std::size_t first, std::size_t step) {
+      for (std::size_t i = first; i < todo.size(); i += step) {
+        if (Status s = sign(*todo[i], keys, now); !s.ok()) return s;
+      }
+      return Status::Ok();
+    };
+    if (threads <= 1) return sign_range(0, 1);
+    std::vector<Status> results(threads);
+    {
+      std::vector<std::jthread> helpers;
+      for (std::size_t t = 1; t < threads; ++t) {
+        helpers.emplace_back([&, t] { results[t] = sign_range(t, threads); });
+      }
+      results[0] = sign_range(0, threads);
+    }  // joins the helpers
+    for (const Status& s : results) {
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // Below this many signatures per thread (about 30 µs each), a thread costs more than it saves.
+  static constexpr std::size_t kSignsPerThread = 32;
 
  public:
   bool has_peers() { return options_.federation && options_.federation->has_peers(); }

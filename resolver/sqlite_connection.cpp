@@ -1,6 +1,7 @@
 // SQLite handles and statements, and the single place SQLite codes become our codes.
 #include "resolver/sqlite_connection.hpp"
 
+#include <mutex>
 #include <string>
 
 namespace resolver {
@@ -86,7 +87,20 @@ std::optional<std::int64_t> Statement::optional_integer(int col) const {
   return sqlite3_column_int64(stmt_, col);
 }
 
+namespace {
+
+// Before the first connection: no global allocation statistics. Debian's SQLite keeps them by
+// default (and has no lookaside), so every allocation of every connection took one process-wide
+// mutex, which the I/O threads contended on. A process that used SQLite earlier keeps them.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create) {
+  configure_sqlite_once();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

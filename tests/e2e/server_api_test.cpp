@@ -1,4 +1,7 @@
 // End-to-end tests of every route of the real discoveryd over HTTP (DESIGN.md §4).
+#include <chrono>
+#include <thread>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -152,6 +155,28 @@ TEST_CASE("server: admin routes need the admin role") {
   REQUIRE(r->status == 200);
   CHECK(json::parse(r->body)["removed"] == 1);
   CHECK(get_json(*c, "/v1/lookup?id=%2B14155552671")["mappings"].size() == 1);
+}
+
+TEST_CASE("server: a token revoked with discoveryctl is refused by the running server within a second") {
+  test::DemoIndex demo;
+  test::Server server(demo.db);
+  auto c = test::client_for(server);
+  const std::string path = "/v1/lookup?id=%2B14155552671";
+  REQUIRE(c->Get(path, test::bearer(demo.client))->status == 200);  // read once, then cached
+  std::string id;
+  for (const auto& t : json::parse(demo.ctl({"token", "list"}))) {
+    if (t["role"] == "client") id = t["id"];
+  }
+  REQUIRE(!id.empty());
+  demo.ctl({"token", "revoke", id});
+  const auto revoked = std::chrono::steady_clock::now();
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() - revoked < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = c->Get(path, test::bearer(demo.client))->status;
+  }
+  check_error(c->Get(path, test::bearer(demo.client)), 401, "unauthorized");
+  CHECK(std::chrono::steady_clock::now() - revoked < std::chrono::milliseconds(2500));
 }
 
 TEST_CASE("server: operations routes") {

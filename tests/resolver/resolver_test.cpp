@@ -150,3 +150,31 @@ TEST_CASE("a batch answers in input order with per-entry errors") {
   CHECK(j["complete"] == true);
   CHECK(j["peers"].is_array());
 }
+
+TEST_CASE("a cold batch is signed on several threads: every assertion verifies for its own mapping") {
+  Fixture f;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 300; ++i) {
+    std::string id = "+1415555" + std::to_string(1000 + i);
+    f.add("tel:" + id, "chat.example", "mimi://chat.example/u/" + std::to_string(i));
+    inputs.push_back(id);
+  }
+  Resolver r(*f.store, f.keyring, f.clock);
+  auto cold = r.lookup_batch(parse_identifiers(inputs), {std::nullopt, false});
+  REQUIRE(cold.ok());
+  REQUIRE(cold->size() == inputs.size());
+  auto snap = f.keyring.snapshot();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& m = (*cold)[i]->mappings.at(0);
+    auto claims = verify_assertion(m.assertion, [&](const std::string& kid) { return snap->public_key(kid); });
+    REQUIRE(claims.ok());
+    CHECK(claims->sub == "tel:" + inputs[i]);
+    CHECK(claims->user == m.mapping.user);
+  }
+  // Warm: the same assertions, from the cache.
+  auto warm = r.lookup_batch(parse_identifiers(inputs), {std::nullopt, false});
+  REQUIRE(warm.ok());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    CHECK((*warm)[i]->mappings.at(0).assertion == (*cold)[i]->mappings.at(0).assertion);
+  }
+}
