@@ -138,6 +138,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "max_body_bytes") s = read_int(v, k, c.max_body_bytes, 1024, std::int64_t{1} << 30);
     else if (k == "assertion_ttl_s") s = read_int(v, k, c.assertion_ttl_s, 1, 86400 * 365);
     else if (k == "request_timeout_ms") s = read_int(v, k, c.request_timeout_ms, 100, 3'600'000);
+    else if (k == "max_connections") s = read_int(v, k, c.max_connections, 1, 10'000'000);
     else if (k == "identifier_cache_entries") s = read_int(v, k, c.identifier_cache_entries, 0, 10'000'000);
     else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
     else if (k == "federation") s = read_federation(v, c.federation);

@@ -60,6 +60,9 @@ struct Config {
   std::size_t max_body_bytes = 1048576;
   std::int64_t assertion_ttl_s = 86400;
   std::int64_t request_timeout_ms = 10000;
+  // Open connections at most; a connection beyond is answered 503 and closed. discoveryd lowers
+  // it to what its file descriptor limit allows, and says so at start.
+  std::int64_t max_connections = 10000;
   // Canonical forms of recently looked-up identifiers kept in memory (about 150 bytes each), so
   // a working set is parsed once; 0 parses every time (resolver/identifier_cache.hpp).
   std::size_t identifier_cache_entries = 65536;

@@ -1,9 +1,12 @@
 // discoveryd: parses the command line (DESIGN.md §9), opens the index, wires the Service and runs
 // the HTTP server until SIGTERM/SIGINT. Exit 0 on a clean stop, 1 on failure, 2 on a usage error.
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstring>
+
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -70,6 +73,25 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   if (v > 65535) return false;
   port = static_cast<std::uint16_t>(v);
   return true;
+}
+
+// max_connections, lowered to what the file descriptor limit allows once raised to its hard
+// maximum (each connection holds a descriptor; 64 are kept for the index, logs and peers).
+int connection_cap(std::int64_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return static_cast<int>(wanted);
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+    (void)getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr rlim_t kReserved = 64;
+  if (limit.rlim_cur == RLIM_INFINITY) return static_cast<int>(wanted);
+  const auto allowed = static_cast<std::int64_t>(std::max<rlim_t>(limit.rlim_cur, kReserved + 1) - kReserved);
+  if (allowed >= wanted) return static_cast<int>(wanted);
+  std::cerr << "discoveryd: max_connections lowered from " << wanted << " to " << allowed
+            << ": the open file limit is " << limit.rlim_cur << " (ulimit -n)\n";
+  return static_cast<int>(allowed);
 }
 
 }  // namespace
@@ -160,6 +182,7 @@ int main(int argc, char** argv) {
 
   options.threads = config.threads;
   options.max_body_bytes = config.max_body_bytes;
+  options.max_connections = connection_cap(config.max_connections);
   options.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
   options.tls_cert = a.tls_cert;
   options.tls_key = a.tls_key;

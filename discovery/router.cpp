@@ -8,6 +8,7 @@ Router::Router(std::vector<Surface> surfaces) : surfaces_(std::move(surfaces)) {
     for (const Route& route : surface.routes) {
       std::string& allow = allow_[route.path];
       allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+      if (route.method == "GET") allow += ", HEAD";  // answered by the GET route (RFC 9110 §9.3.2)
     }
   }
 }
@@ -47,7 +48,8 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
         m.path = route.path;
         m.allow = allow_.find(route.path)->second;
       }
-      if (route.method == method) {
+      // HEAD runs the GET route; the transport sends its headers without the body.
+      if (route.method == method || (method == "HEAD" && route.method == "GET")) {
         m.route = &route;
         m.surface = &surface;
         m.params = std::move(params);

@@ -26,7 +26,8 @@ namespace http = boost::beast::http;
 template <class Derived>
 class HttpSession {
  public:
-  HttpSession(SessionContext& ctx, std::string remote_ip) : ctx_(ctx), remote_ip_(std::move(remote_ip)) {}
+  HttpSession(SessionContext& ctx, std::string remote_ip)
+      : ctx_(ctx), counted_(ctx), remote_ip_(std::move(remote_ip)) {}
 
  protected:
   Derived& derived() { return static_cast<Derived&>(*this); }
@@ -90,6 +91,7 @@ class HttpSession {
     if (ec) return;  // reset, aborted, TLS failure: nothing can be answered
 
     auto& msg = parser_->get();
+    head_ = msg.method() == http::verb::head;
     Request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
@@ -114,6 +116,7 @@ class HttpSession {
     req.remote_ip = remote_ip_;
     if (parser_ && parser_->is_header_done()) {
       req.method = std::string(parser_->get().method_string());
+      head_ = parser_->get().method() == http::verb::head;
     }
     ++ctx_.in_flight;
     write(ctx_.service.reject(req, status), false);
@@ -128,9 +131,14 @@ class HttpSession {
     res_.set(http::field::server, "discoveryd");
     res_.set(http::field::content_type, res.content_type);
     for (auto& [name, value] : res.headers) res_.insert(name, value);
-    res_.body() = std::move(res.body);
     res_.keep_alive(keep_alive);
-    res_.prepare_payload();
+    if (head_) {
+      // The headers of the GET answer, its length included, and no body (RFC 9110 §9.3.2).
+      res_.content_length(res.body.size());
+    } else {
+      res_.body() = std::move(res.body);
+      res_.prepare_payload();
+    }
     beast::get_lowest_layer(derived().stream()).expires_after(ctx_.options.request_timeout);
     http::async_write(derived().stream(), res_,
                       beast::bind_front_handler(&HttpSession::on_write, derived().shared_from_this(), keep_alive));
@@ -144,10 +152,12 @@ class HttpSession {
   }
 
   SessionContext& ctx_;
+  ConnectionCount counted_;
   std::string remote_ip_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  bool head_ = false;  // the request being answered is HEAD
 };
 
 }  // namespace discovery

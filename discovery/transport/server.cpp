@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/write.hpp>
 
 #include "discovery/transport/sessions.hpp"
 
@@ -114,6 +115,8 @@ class BeastServer final : public Server {
           if (acceptor_.is_open()) do_accept();
         });
         return;
+      } else if (ctx_.connections.load() >= options_.max_connections) {
+        refuse(socket);
       } else {
         try {
           if (tls_) start_tls_session(std::move(socket), *tls_, ctx_);
@@ -124,6 +127,33 @@ class BeastServer final : public Server {
       }
       do_accept();
     });
+  }
+
+  // A connection over max_connections: a 503 that says why (plain HTTP; a TLS client is only
+  // closed), written at once into the fresh socket's buffer, then closed. Logged at most once a
+  // minute.
+  void refuse(tcp::socket& socket) {
+    if (!tls_) {
+      boost::system::error_code ignored;
+      socket.non_blocking(true, ignored);
+      net::write(socket, net::buffer(refusal_), ignored);
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ >= std::chrono::minutes(1)) {
+      last_refusal_log_ = now;
+      std::cerr << "discoveryd: " << options_.max_connections
+                << " connections are open (max_connections); new ones are answered 503 and closed\n";
+    }
+  }
+
+  // The bytes of that 503, in the error shape of every other answer (DESIGN.md §4).
+  static std::string refusal_bytes() {
+    Response r = error_response(
+        Status(Code::unavailable, "The server has too many open connections; retry in a second."), "");
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: discoveryd\r\nContent-Type: " +
+           std::string(kJsonContentType) + "\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
   }
 
   void begin_stop() {
@@ -159,6 +189,8 @@ class BeastServer final : public Server {
   net::steady_timer drain_timer_;
   net::steady_timer accept_pause_;
   std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::steady_clock::time_point last_refusal_log_{};  // on iocs_[0]'s thread only
+  const std::string refusal_ = refusal_bytes();
 };
 
 }  // namespace

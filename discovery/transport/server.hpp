@@ -19,6 +19,7 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0 binds a free port
   int threads = 2;
   std::size_t max_body_bytes = 1048576;
+  int max_connections = 10000;  // open at once; one more is answered 503 and closed
   std::size_t max_header_bytes = 16 * 1024;  // request line plus headers
   std::chrono::milliseconds request_timeout{10000};  // headers+body arrival, keep-alive idle time
   std::chrono::milliseconds drain_deadline{10000};    // after SIGTERM, for requests in flight

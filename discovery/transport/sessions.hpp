@@ -19,7 +19,20 @@ struct SessionContext {
   Service& service;
   const ServerOptions& options;
   std::atomic<int> in_flight{0};       // requests read and not yet fully answered
+  std::atomic<int> connections{0};     // sessions alive (ConnectionCount)
   std::atomic<bool> stopping{false};   // set on SIGTERM: answer, then close instead of keep-alive
+};
+
+// Counts one open connection in `ctx` for its life (a member of each session).
+class ConnectionCount {
+ public:
+  explicit ConnectionCount(SessionContext& ctx) : ctx_(ctx) { ++ctx_.connections; }
+  ~ConnectionCount() { --ctx_.connections; }
+  ConnectionCount(const ConnectionCount&) = delete;
+  ConnectionCount& operator=(const ConnectionCount&) = delete;
+
+ private:
+  SessionContext& ctx_;
 };
 
 // Serves HTTP/1.1 on `socket` until the peer closes, a timeout, or an error. The session keeps

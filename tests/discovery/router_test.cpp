@@ -60,13 +60,13 @@ TEST_CASE("Router: a route by method and path, or the path's methods for 405") {
   REQUIRE(get.route);
   CHECK(get.route->method == "GET");
   CHECK(get.surface->name == "a");
-  CHECK(get.allow == "GET, POST");
+  CHECK(get.allow == "GET, HEAD, POST");
   CHECK(get.path == "/v1/lookup");
 
   auto put = r.match("PUT", "/v1/lookup");
   CHECK(put.route == nullptr);
   REQUIRE(put.surface);
-  CHECK(put.allow == "GET, POST");
+  CHECK(put.allow == "GET, HEAD, POST");
 
   auto bucket = r.match("GET", "/v1/private/buckets/k1/42");
   REQUIRE(bucket.route);

@@ -68,7 +68,7 @@ TEST_CASE("lookup: request errors carry the exact code") {
   }
   auto r = f.call("DELETE", "/v1/lookup");
   CHECK(r.status == 405);
-  CHECK(ServiceFixture::header(r, "Allow") == "GET, POST");
+  CHECK(ServiceFixture::header(r, "Allow") == "GET, HEAD, POST");
 }
 
 TEST_CASE("batch lookup: order, bad identifiers, limits and types") {

@@ -117,7 +117,7 @@ TEST_CASE("server: every error code with its status") {
   check_error(r, 404, "not_found");
   r = c->Put("/v1/lookup", "{}", "application/json");
   check_error(r, 405, "method_not_allowed");
-  CHECK(r->get_header_value("Allow") == "GET, POST");
+  CHECK(r->get_header_value("Allow") == "GET, HEAD, POST");
   r = c->Post("/v1/lookup", R"({"identifiers": ["a@b.c","a@b.c","a@b.c","a@b.c","a@b.c","a@b.c"]})", "application/json");
   check_error(r, 413, "payload_too_large");
   r = c->Post("/v1/lookup", std::string(5000, ' '), "application/json");
@@ -155,6 +155,25 @@ TEST_CASE("server: admin routes need the admin role") {
   REQUIRE(r->status == 200);
   CHECK(json::parse(r->body)["removed"] == 1);
   CHECK(get_json(*c, "/v1/lookup?id=%2B14155552671")["mappings"].size() == 1);
+}
+
+TEST_CASE("server: HEAD answers a GET route's headers, its Content-Length included, without the body") {
+  test::DemoIndex demo;
+  test::Server server(demo.db);
+  auto c = test::client_for(server);
+  for (const std::string path : {"/healthz", "/v1/lookup?id=%2B14155552671", "/.well-known/mimi-discovery"}) {
+    CAPTURE(path);
+    auto get = c->Get(path);
+    REQUIRE(get);
+    const std::string head = test::raw_exchange(
+        server.port(), "HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    CHECK(head.starts_with("HTTP/1.1 " + std::to_string(get->status) + " "));
+    CHECK(head.find("Content-Length: " + std::to_string(get->body.size()) + "\r\n") != std::string::npos);
+    CHECK(head.ends_with("\r\n\r\n"));  // nothing after the headers
+  }
+  const std::string post = test::raw_exchange(server.port(), "HEAD /v1/admin/mappings HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(post.starts_with("HTTP/1.1 405 "));  // no GET route there: 405, and still no body
+  CHECK(post.ends_with("\r\n\r\n"));
 }
 
 TEST_CASE("server: a token revoked with discoveryctl is refused by the running server within a second") {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <httplib.h>
@@ -69,7 +70,27 @@ inline httplib::Headers bearer(const std::string& token) {
 // Sends `bytes` on a fresh connection (stopping early if the server closes) and returns what the
 // server answered before it closed the connection or `wait` passed.
 inline std::string raw_exchange(int port, const std::string& bytes,
-                                std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+                                std::chrono::milliseconds wait = std::chrono::seconds(5));
+
+// What arrives on `fd` until the peer closes it, `wait` passes, or `until` (when not empty) has
+// arrived.
+inline std::string receive(int fd, std::chrono::milliseconds wait, std::string_view until = {}) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!until.empty() && got.find(until) != std::string::npos) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+// A TCP connection to 127.0.0.1:port (the caller closes it); throws when it cannot connect.
+inline int connect_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -79,22 +100,18 @@ inline std::string raw_exchange(int port, const std::string& bytes,
     ::close(fd);
     throw std::runtime_error("connect failed");
   }
+  return fd;
+}
+
+inline std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait) {
+  int fd = connect_loopback(port);
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;  // the server closed: read what it said
     sent += static_cast<std::size_t>(n);
   }
-  std::string got;
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    char buf[4096];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
+  std::string got = receive(fd, wait);
   ::close(fd);
   return got;
 }

@@ -33,6 +33,27 @@ void check_still_serving(const test::Server& server) {
   CHECK(r->status == 200);
 }
 
+// Connects to `port`, sends one keep-alive GET /healthz and waits up to 5 s for the start of the
+// answer; the connection stays open (close the returned descriptor). The status, or 0 when the
+// server closed the connection without one.
+std::pair<int, int> open_and_ask(int port) {
+  int fd = test::connect_loopback(port);
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  const std::string got = test::receive(fd, std::chrono::seconds(5), "\r\n\r\n");
+  return {fd, status_of(got)};
+}
+
+// Once the connections are closed, a new one is served again (within a few seconds).
+void check_serves_again(int port) {
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = status_of(test::raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  }
+  CHECK(status == 200);
+}
+
 }  // namespace
 
 TEST_CASE("server: hostile input gets a 4xx or a closed connection") {
@@ -197,4 +218,46 @@ TEST_CASE("server: --db takes sqlite:PATH, budgets go beside PATH, a PostgreSQL 
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("PostgreSQL indexes") != std::string::npos);
   CHECK(r.err.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("server: a connection over max_connections is answered 503 and closed, and the server goes on") {
+  test::DemoIndex demo;
+  test::Server server(demo.db, demo.config(R"({"max_connections": 4})"));
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    auto [fd, status] = open_and_ask(server.port());
+    held.push_back(fd);
+    CHECK(status == 200);
+  }
+  const std::string refused = test::raw_exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(status_of(refused) == 503);
+  CHECK(refused.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(refused.find("too many open connections") != std::string::npos);
+  for (int fd : held) ::close(fd);
+  check_serves_again(server.port());
+}
+
+TEST_CASE("server: under a low open-file limit, many connections are answered or shed, none hangs, and it recovers") {
+  test::DemoIndex demo;
+  const std::string log = demo.dir.file("stderr.log");
+  test::Process p({"/usr/bin/prlimit", "--nofile=100:100", test::bin("discoveryd"), "--db", demo.db, "--listen",
+                   "127.0.0.1:0"},
+                  log);
+  const std::string line = p.wait_for_line("listening on http://127.0.0.1:");
+  REQUIRE(!line.empty());
+  const int port = std::stoi(line.substr(line.rfind(':') + 1));
+  CHECK(test::read_file(log).find("max_connections lowered from 10000 to 36") != std::string::npos);
+  std::vector<int> held;
+  int served = 0, refused = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto [fd, status] = open_and_ask(port);
+    held.push_back(fd);
+    served += status == 200;
+    refused += status == 503;
+  }
+  CHECK(served == 36);
+  CHECK(refused == 24);
+  for (int fd : held) ::close(fd);
+  check_serves_again(port);
+  CHECK(p.stop(SIGTERM) == 0);
 }
