@@ -1,0 +1,62 @@
+// Crash safety of acknowledged writes (issue 10): discoveryd killed with SIGKILL while admin
+// writes stream in; every write that was answered 2xx is in the index after a restart.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "server_fixture.hpp"
+
+using nlohmann::json;
+
+TEST_CASE("crash safety: kill -9 during acknowledged admin writes loses none of them") {
+  test::DemoIndex demo;
+  // The limiter off: the check reads back every write at once.
+  const auto config = demo.config(R"({"rate_limits": {"enabled": false}})");
+  std::vector<std::string> acknowledged;
+  {
+    test::Server server(demo.db, config);
+    std::atomic<bool> killed{false};
+    // Two writers, so that writes are in flight at the moment of the kill.
+    auto writer = [&](int id, std::vector<std::string>& mine) {
+      auto c = test::client_for(server);
+      for (int i = 0; !killed; ++i) {
+        const std::string who = "crash" + std::to_string(id) + "-" + std::to_string(i) + "@example.com";
+        const json body = {{"mappings", {{{"identifier", who}, {"provider", "chat.example"},
+                                          {"user", "mimi://chat.example/u/" + who}}}}};
+        auto r = c->Put("/v1/admin/mappings", test::bearer(demo.admin), body.dump(), "application/json");
+        if (!r) break;  // the server is gone
+        if (r->status == 200) mine.push_back(who);
+      }
+    };
+    std::vector<std::string> a, b;
+    std::thread t1(writer, 1, std::ref(a)), t2(writer, 2, std::ref(b));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(server.process().stop(SIGKILL) != 0);
+    killed = true;
+    t1.join();
+    t2.join();
+    acknowledged = a;
+    acknowledged.insert(acknowledged.end(), b.begin(), b.end());
+  }
+  REQUIRE(acknowledged.size() > 10);
+  test::Server restarted(demo.db, config);
+  auto c = test::client_for(restarted);
+  std::vector<std::string> lost;
+  for (std::size_t i = 0; i < acknowledged.size(); i += 50) {
+    json ids = json::array();
+    for (std::size_t j = i; j < std::min(i + 50, acknowledged.size()); ++j) ids.push_back(acknowledged[j]);
+    auto r = c->Post("/v1/lookup", test::bearer(demo.admin), json{{"identifiers", ids}, {"federate", false}}.dump(),
+                     "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    for (const auto& result : json::parse(r->body)["results"]) {
+      if (result["status"] != "found") lost.push_back(result.value("identifier", ""));
+    }
+  }
+  CAPTURE(acknowledged.size());
+  CHECK(lost.empty());
+}
