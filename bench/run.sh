@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T_START=$(date +%s.%N)
-RUNS=${RUNS:-5} SECS=${SECS:-5} CONNS=${CONNS:-32} BATCH_CONNS=${BATCH_CONNS:-4} IMPORT_RUNS=${IMPORT_RUNS:-3} FED_N=${FED_N:-200}
+RUNS=${RUNS:-5} SECS=${SECS:-5} CONNS=${CONNS:-32} BATCH_CONNS=${BATCH_CONNS:-4}
+IMPORT_RUNS=${IMPORT_RUNS:-3} FED_N=${FED_N:-200}
 INDEX=1000000 SMALL=100000 LARGE=${LARGE:-10000000} WS=10000 BATCH=1000
 export BUILD=build-release
 ROOT=$PWD OUT=$PWD/bench/out/run
@@ -21,6 +22,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 LOG=$ROOT/bench/out/run.log
 exec > >(tee "$LOG") 2>&1
+TEE_PID=$!
 export ERRLOG=$OUT/errors
 
 now() { date +%s.%N; }
@@ -70,7 +72,8 @@ JSON
 
 build() {
   need wrk nginx
-  CCACHE_BASEDIR=$ROOT cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log"
+  export CCACHE_BASEDIR=$ROOT  # relative paths in ccache keys, as scripts/setup.sh: clones share the cache
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log"
   cmake --build "$BUILD" -j2 --target discoveryd discoveryctl import_floor delay_proxy lookup_latency \
     >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 }
@@ -237,7 +240,7 @@ federation_scenario() {
 
 timed "build (Release)" build
 if [[ -s bench/out/rows_$LARGE.ok && -s bench/out/index_$LARGE.db.ok ]]; then
-  say "the $(fmt "$LARGE")-row set and index are kept from an earlier run"
+  say "the $(fmt "$LARGE")-row set and index of an earlier run are there: reused if still whole"
 fi
 timed "data: generate $(fmt "$LARGE") rows" ensure_rows "$LARGE"
 timed "data: the $(fmt "$INDEX") and $(fmt "$SMALL")-mapping indexes" small_data
@@ -264,3 +267,5 @@ ELAPSED=$(echo "$(now) - $T_START" | bc)
   if [[ -s $ERRLOG ]]; then echo "warning: error answers or socket errors during wrk runs (see bench/out/run.log):"; sort "$ERRLOG" | uniq -c; echo; fi
   printf 'total elapsed: %.0f s (%.1f min)\n' "$ELAPSED" "$(echo "$ELAPSED / 60" | bc -l)"
 } | tee "$ROOT/bench/out/results.md"
+exec >&- 2>&-
+wait "$TEE_PID"  # the log is whole when the command returns
