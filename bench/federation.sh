@@ -24,6 +24,7 @@ ctl() { local db=$1; shift; "$BUILD/discoveryctl" --db "$db" "$@"; }
 # Starts a program in the background whose first stdout line is "listening on URL"; echoes URL.
 start() {
   local log=$1; shift
+  : >"$log"  # exists before the background program opens it, for the grep below
   "$@" >"$log" 2>"$log.err" &
   echo $! >"$log.pid"
   for _ in $(seq 100); do

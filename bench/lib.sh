@@ -47,8 +47,9 @@ ensure_rows() {
     fi
   done
   echo "generating $n rows..." >&2
+  local t0=$SECONDS
   "$BUILD/import_floor" generate "$n" 42 "$prefix"
-  echo "generated $(date -u +%FT%TZ)" >"$prefix.ok"
+  echo "generated in $((SECONDS - t0)) s on $(date -u +%F)" >"$prefix.ok"
 }
 
 # ensure_index N: bench/out/index_N.db, rows_N imported by discoveryctl, made once and kept while
@@ -61,11 +62,12 @@ ensure_index() {
   fi
   ensure_rows "$n"
   echo "importing $n rows into $db..." >&2
+  local t0=$SECONDS
   rm -f "$db" "$db"-* "$db.ok"
   "$BUILD/discoveryctl" --db "$db" init --issuer bench.example >/dev/null
   "$BUILD/discoveryctl" --db "$db" import "bench/out/rows_$n.jsonl" >/dev/null
   "$BUILD/discoveryctl" --db "$db" token create --role client --name bench | tail -1 >"bench/out/index_$n.token"
-  date -u +%FT%TZ >"$db.ok"
+  echo "imported in $((SECONDS - t0)) s on $(date -u +%F)" >"$db.ok"
 }
 
 pids=()
@@ -124,7 +126,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 # B in alternating order (B with LUA_B when given, e.g. for another token); prints each run, the
 # medians, the ratio A/B (of the medians and the median of the per-run ratios) and the median CPU
 # time per request of each server. Sets ALT_A and ALT_B (median req/s), ALT_RATIO (median of the
-# per-run ratios) and ALT_P99_A and ALT_P99_B (median p99 latency, ms).
+# per-run ratios), ALT_P99_A and ALT_P99_B (median p99 latency, ms) and ALT_CPU_A and ALT_CPU_B
+# (median CPU µs per request).
 alternate() {
   local i a ca la b cb lb lua_b=${8:-$7}
   local -a ra=() rb=() pair=() cpua=() cpub=() p99a=() p99b=()
@@ -146,6 +149,6 @@ alternate() {
     "$RUNS" "$SECS" "$CONNS" "$1" "$ALT_A" "$4" "$ALT_B"
   printf 'ratio %s/%s: %.3f; median of the per-run ratios %.3f\n' \
     "$1" "$4" "$(echo "$ALT_A / $ALT_B" | bc -l)" "$ALT_RATIO"
-  printf 'median CPU per request: %s %.1f µs, %s %.1f µs\n' \
-    "$1" "$(printf '%s\n' "${cpua[@]}" | median)" "$4" "$(printf '%s\n' "${cpub[@]}" | median)"
+  ALT_CPU_A=$(printf '%s\n' "${cpua[@]}" | median) ALT_CPU_B=$(printf '%s\n' "${cpub[@]}" | median)
+  printf 'median CPU per request: %s %.1f µs, %s %.1f µs\n' "$1" "$ALT_CPU_A" "$4" "$ALT_CPU_B"
 }

@@ -48,6 +48,7 @@ verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
 # fmt NUMBER [DECIMALS]: with thousands separated by commas.
 fmt() { LC_ALL=C printf "%.${2:-0}f" "$1" | sed ':a; s/^\([0-9]\+\)\([0-9]\{3\}\)/\1,\2/; ta'; }
 
+cpu() { fmt "$1" 1; }
 # wrk_script FILE MAIN NAME=VALUE...: a wrk script that sets the globals, then runs bench/wrk/MAIN.
 wrk_script() {
   local file=$1 main=$2 kv
@@ -137,8 +138,9 @@ single_and_warm_batch() {
   rps "$nport" "$NGINX_WORKERS" "$OUT/lookup.lua" >/dev/null
   alternate ours "$port" "$pid" nginx "$nport" "$NGINX_WORKERS" "$OUT/lookup.lua"
   stop "$NGINX_PID"
-  SINGLE=$ALT_A
-  row "1. single lookups (GET, req/s)" "$(fmt "$ALT_A")" "nginx, same answer as a static file: $(fmt "$ALT_B")" \
+  SINGLE=$ALT_A SINGLE_CPU=$ALT_CPU_A
+  row "1. single lookups (GET, req/s)" "$(fmt "$ALT_A") ($(cpu "$ALT_CPU_A") µs CPU/req)" \
+    "nginx, same answer as a static file: $(fmt "$ALT_B") ($(cpu "$ALT_CPU_B") µs CPU/req)" \
     "$(fmt "$ALT_RATIO" 3)" ">= 0.5" "$(verdict "$ALT_RATIO" ">=" 0.5)"
   row "1. single lookups, p99 latency (ms)" "$(fmt "$ALT_P99_A" 2)" "nginx: $(fmt "$ALT_P99_B" 2)" "—" "<= 5 ms" \
     "$(verdict "$ALT_P99_A" "<=" 5)"
@@ -147,17 +149,19 @@ single_and_warm_batch() {
   # Fewer connections: 32 batches in flight would be 32,000 identifiers queued, over a second of
   # work, and a run of a few seconds would count mostly the queue; 4 keep both I/O threads busy.
   CONNS=$BATCH_CONNS rps "$port" "$pid" "$OUT/warm.lua" >/dev/null  # warm-up, untimed
-  local i r c l rates=()
+  local i r c l rates=() cpus=()
   for ((i = 1; i <= RUNS; i++)); do
     read -r r c l < <(CONNS=$BATCH_CONNS rps "$port" "$pid" "$OUT/warm.lua")
-    rates+=("$(echo "$r * $BATCH" | bc -l)")
+    rates+=("$(echo "$r * $BATCH" | bc -l)") cpus+=("$(echo "$c / $BATCH" | bc -l)")
     printf 'run %d: %.0f identifiers/s (%.1f µs CPU per identifier, p99 %s ms)\n' "$i" "${rates[-1]}" \
-      "$(echo "$c / $BATCH" | bc -l)" "$l"
+      "${cpus[-1]}" "$l"
   done
   local ids_s
   ids_s=$(printf '%s\n' "${rates[@]}" | median)
-  row "2. batch of $BATCH, warm working set (identifiers/s)" "$(fmt "$ids_s")" \
-    "single lookups: $(fmt "$SINGLE")" "$(fmt "$(echo "$ids_s / $SINGLE" | bc -l)" 2)" ">= 100,000 /s" \
+  row "2. batch of $BATCH, warm working set (identifiers/s)" \
+    "$(fmt "$ids_s") ($(cpu "$(printf '%s\n' "${cpus[@]}" | median)") µs CPU/identifier)" \
+    "single lookups: $(fmt "$SINGLE") ($(cpu "$SINGLE_CPU") µs CPU/identifier)" \
+    "$(fmt "$(echo "$ids_s / $SINGLE" | bc -l)" 2)" ">= 100,000 /s" \
     "$(verdict "$ids_s" ">=" 100000)"
   PEAK_RSS+=("$(peak_rss_mib "$pid")")
   say "peak RSS of the server of scenarios 1 and 2: ${PEAK_RSS[-1]} MiB"
@@ -166,7 +170,7 @@ single_and_warm_batch() {
 
 # Scenario 3: a fresh server each run, so every assertion is signed afresh.
 cold_batch() {
-  local token sign i r c l rates=()
+  local token sign i r c l rates=() cpus=()
   token=$(cat "bench/out/index_$INDEX.token")
   sign=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/Ed25519/ {print $(NF-1)}')
   say "openssl speed ed25519, one core: $sign sign/s"
@@ -175,18 +179,20 @@ cold_batch() {
   for ((i = 1; i <= RUNS; i++)); do
     start "$BUILD/discoveryd" "bench/out/index_$INDEX.db" "$(config "cold$i")"
     read -r r c l < <(CONNS=$BATCH_CONNS rps "$START_PORT" "$START_PID" "$OUT/cold.lua")
-    rates+=("$(echo "$r * $BATCH" | bc -l)")
+    rates+=("$(echo "$r * $BATCH" | bc -l)") cpus+=("$(echo "$c / $BATCH" | bc -l)")
     PEAK_RSS+=("$(peak_rss_mib "$START_PID")")
     stop "$START_PID"
     printf 'run %d: %.0f identifiers/s (%.1f µs CPU per identifier), peak RSS %s MiB\n' "$i" "${rates[-1]}" \
-      "$(echo "$c / $BATCH" | bc -l)" "${PEAK_RSS[-1]}"
+      "${cpus[-1]}" "${PEAK_RSS[-1]}"
   done
   local ids_s
   ids_s=$(printf '%s\n' "${rates[@]}" | median)
-  COLD_ROW=("3. batch of $BATCH, cold: every assertion signed (identifiers/s)" "$(fmt "$ids_s")"
-    "openssl ed25519 sign/s, 1 core: $(fmt "$sign")" "$(fmt "$(echo "$ids_s / $sign" | bc -l)" 3)" ">= 0.8"
-    "$(verdict "$(echo "$ids_s / $sign" | bc -l)" ">=" 0.8)")
-  row "${COLD_ROW[@]}"
+  local ratio
+  ratio=$(echo "$ids_s / $sign" | bc -l)
+  row "3. batch of $BATCH, cold: every assertion signed (identifiers/s)" \
+    "$(fmt "$ids_s") ($(cpu "$(printf '%s\n' "${cpus[@]}" | median)") µs CPU/identifier)" \
+    "openssl ed25519 sign/s, 1 core: $(fmt "$sign") ($(cpu "$(echo "1000000 / $sign" | bc -l)") µs CPU/signature)" \
+    "$(fmt "$ratio" 3)" ">= 0.8" "$(verdict "$ratio" ">=" 0.8)"
 }
 
 peak_rss() {
@@ -212,8 +218,9 @@ scale() {
   alternate "index-$LARGE" "$port_l" "$pid_l" "index-$SMALL" "$port_s" "$pid_s" "$OUT/large.lua" "$OUT/small.lua"
   stop "$pid_l"
   stop "$pid_s"
-  row "6. scale: single lookups on $(fmt "$LARGE") vs $(fmt "$SMALL") mappings (req/s)" "$(fmt "$ALT_A")" \
-    "$(fmt "$ALT_B")" "$(fmt "$ALT_RATIO" 3)" ">= 0.8" "$(verdict "$ALT_RATIO" ">=" 0.8)"
+  row "6. scale: single lookups on $(fmt "$LARGE") vs $(fmt "$SMALL") mappings (req/s)" \
+    "$(fmt "$ALT_A") ($(cpu "$ALT_CPU_A") µs CPU/req)" "$(fmt "$ALT_B") ($(cpu "$ALT_CPU_B") µs CPU/req)" \
+    "$(fmt "$ALT_RATIO" 3)" ">= 0.8" "$(verdict "$ALT_RATIO" ">=" 0.8)"
 }
 
 # Scenario 4: bench/import.sh, whose last line is "result ours_s=.. floor_s=.. ratio=..".
@@ -240,7 +247,7 @@ federation_scenario() {
 
 timed "build (Release)" build
 if [[ -s bench/out/rows_$LARGE.ok && -s bench/out/index_$LARGE.db.ok ]]; then
-  say "the $(fmt "$LARGE")-row set and index of an earlier run are there: reused if still whole"
+  say "the $(fmt "$LARGE")-row set ($(cat "bench/out/rows_$LARGE.ok")) and index ($(cat "bench/out/index_$LARGE.db.ok")) of an earlier run are there: reused if still whole"
 fi
 timed "data: generate $(fmt "$LARGE") rows" ensure_rows "$LARGE"
 timed "data: the $(fmt "$INDEX") and $(fmt "$SMALL")-mapping indexes" small_data
