@@ -5,24 +5,28 @@
 #   local    federate=false lookups                         (the baseline)
 #   uncached federated lookups of identifiers never asked   (expect ~DELAY, not 3 x DELAY)
 #   cached   federated lookups of one identifier, warm      (expect ~local)
-# and prints the medians and the ratios to the local baseline.
+# and prints the medians and the ratios to the local baseline, and last a line
+# "result local_ms=.. uncached_ms=.. cached_ms=.." for bench/run.sh.
 # Usage: bench/federation.sh [N lookups per mode, default 200] [DELAY ms, default 50]
+# (env: BUILD, the build folder, default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
 DELAY=${2:-50}
-cmake --build build --target discoveryd discoveryctl delay_proxy lookup_latency -j2 >/dev/null
+BUILD=${BUILD:-build}
+cmake --build "$BUILD" --target discoveryd discoveryctl delay_proxy lookup_latency -j2 >/dev/null
 OUT=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$OUT"; }
+# start runs in a command substitution (a subshell), so each program's pid goes to a file.
+cleanup() { for f in "$OUT"/*.pid; do if [[ -e $f ]]; then kill "$(cat "$f")" 2>/dev/null || true; fi; done; rm -rf "$OUT"; }
 trap cleanup EXIT
 
-ctl() { local db=$1; shift; build/discoveryctl --db "$db" "$@"; }
+ctl() { local db=$1; shift; "$BUILD/discoveryctl" --db "$db" "$@"; }
 # Starts a program in the background whose first stdout line is "listening on URL"; echoes URL.
 start() {
   local log=$1; shift
+  : >"$log"  # exists before the background program opens it, for the grep below
   "$@" >"$log" 2>"$log.err" &
-  PIDS+=($!)
+  echo $! >"$log.pid"
   for _ in $(seq 100); do
     if grep -q '^listening on ' "$log"; then sed -n 's/^listening on //p' "$log" | head -1; return; fi
     sleep 0.05
@@ -46,15 +50,15 @@ for i in 0 1 2 3; do
   ctl "$db" import "$OUT/dp$i.jsonl" >/dev/null
 done
 for i in 1 2 3; do
-  url=$(start "$OUT/dp$i.log" build/discoveryd --db "$OUT/dp$i.db" --listen 127.0.0.1:0 --config "$OUT/config.json")
-  proxy=$(start "$OUT/proxy$i.log" build/delay_proxy "$url" "$DELAY")
+  url=$(start "$OUT/dp$i.log" "$BUILD/discoveryd" --db "$OUT/dp$i.db" --listen 127.0.0.1:0 --config "$OUT/config.json")
+  proxy=$(start "$OUT/proxy$i.log" "$BUILD/delay_proxy" "$url" "$DELAY")
   key=$(ctl "$OUT/dp$i.db" key show | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["x"])')
   ctl "$OUT/dp0.db" peer add --domain "dp$i.example" --url "$proxy" --key "$key" >/dev/null
 done
 TOKEN=$(ctl "$OUT/dp0.db" token create --role client | tail -1)
-DP0=$(start "$OUT/dp0.log" build/discoveryd --db "$OUT/dp0.db" --listen 127.0.0.1:0 --config "$OUT/config.json")
+DP0=$(start "$OUT/dp0.log" "$BUILD/discoveryd" --db "$OUT/dp0.db" --listen 127.0.0.1:0 --config "$OUT/config.json")
 
-run() { build/lookup_latency "$DP0" "$TOKEN" "$@" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
+run() { "$BUILD/lookup_latency" "$DP0" "$TOKEN" "$@" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
 # Interleaved rounds so that machine noise hits every mode alike; the medians of the rounds.
 local_ms=() uncached_ms=() cached_ms=()
 ROUNDS=3
@@ -71,3 +75,4 @@ printf '%-34s %10.3f %10.2f\n' "local (federate=false, baseline)" "$L" 1
 printf '%-34s %10.3f %10.2f\n' "federated, uncached" "$U" "$(echo "$U / $L" | bc -l)"
 printf '%-34s %10.3f %10.2f\n' "federated, cached" "$C" "$(echo "$C / $L" | bc -l)"
 printf 'uncached / one peer delay: %.2f (1.00 = fully parallel, 3.00 = serial)\n' "$(echo "$U / $DELAY" | bc -l)"
+printf 'result local_ms=%s uncached_ms=%s cached_ms=%s\n' "$L" "$U" "$C"

@@ -38,9 +38,10 @@ request = function()
 end
 LUA
 
-port_ours=$(start build/discoveryd "$OUT/index.db" "$OUT/ours.json")
-port_base=$(start "$OUT/base/build/discoveryd" "$OUT/index.db" "$OUT/base.json")
-pid_ours=$(cat "$OUT/ours.json.pid") pid_base=$(cat "$OUT/base.json.pid")
+start build/discoveryd "$OUT/index.db" "$OUT/ours.json"
+port_ours=$START_PORT pid_ours=$START_PID
+start "$OUT/base/build/discoveryd" "$OUT/index.db" "$OUT/base.json"
+port_base=$START_PORT pid_base=$START_PID
 # Warm-up: fills the assertion caches of both, so that signing does not favour the second.
 rps "$port_ours" "$pid_ours" "$OUT/lookup.lua" >/dev/null
 rps "$port_base" "$pid_base" "$OUT/lookup.lua" >/dev/null

@@ -41,10 +41,11 @@ request = function()
 end
 LUA
 
-port_on=$(start build/discoveryd "$OUT/index.db" "$OUT/on.json")
-port_off=$(start build/discoveryd "$OUT/index.db" "$OUT/off.json")
+start build/discoveryd "$OUT/index.db" "$OUT/on.json"
+port_on=$START_PORT pid_on=$START_PID
+start build/discoveryd "$OUT/index.db" "$OUT/off.json"
+port_off=$START_PORT pid_off=$START_PID
 # Warm-up: fills the assertion caches of both, so that signing does not favour the second.
-pid_on=$(cat "$OUT/on.json.pid") pid_off=$(cat "$OUT/off.json.pid")
 rps "$port_on" "$pid_on" "$OUT/lookup.lua" >/dev/null
 rps "$port_off" "$pid_off" "$OUT/lookup.lua" >/dev/null
 
