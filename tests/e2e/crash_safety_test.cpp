@@ -53,7 +53,8 @@ TEST_CASE("crash safety: kill -9 during acknowledged admin writes loses none of 
                      "application/json");
     REQUIRE(r);
     REQUIRE(r->status == 200);
-    for (const auto& result : json::parse(r->body)["results"]) {
+    const json answer = json::parse(r->body);  // a range-for over parse(...)["results"] would dangle
+    for (const auto& result : answer["results"]) {
       if (result["status"] != "found") lost.push_back(result.value("identifier", ""));
     }
   }
