@@ -87,20 +87,8 @@ std::optional<std::int64_t> Statement::optional_integer(int col) const {
   return sqlite3_column_int64(stmt_, col);
 }
 
-namespace {
-
-// Before the first connection: no global allocation statistics. Debian's SQLite keeps them by
-// default (and has no lookaside), so every allocation of every connection took one process-wide
-// mutex, which the I/O threads contended on. A process that used SQLite earlier keeps them.
-void configure_sqlite_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-}
-
-}  // namespace
-
-Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create) {
-  configure_sqlite_once();
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create,
+                                                                  ConnectionUse use) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -113,16 +101,42 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
   sqlite3_busy_timeout(db, 5000);
   sqlite3_extended_result_codes(db, 1);
   // WAL: readers never block the writer and the writer never blocks readers (DESIGN §6.1).
-  // synchronous=NORMAL is durable across application crashes in WAL mode.
-  Status s = c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                     "opening the index");
+  // synchronous=NORMAL is durable across application crashes in WAL mode. The rest is
+  // docs/OPERATIONS.md "SQLite tuning": a checkpointed WAL is cut back to 64 MiB (a large import
+  // would otherwise leave a WAL file of its own size), and a lookup connection caches a working
+  // set instead of reading most pages again with a system call.
+  std::string pragmas =
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      " PRAGMA journal_size_limit=67108864;";
+  Status s = c->exec(pragmas, "opening the index");
   if (!s.ok()) return s;
+  if (use == ConnectionUse::lookups) c->set_cache_bytes(kLookupCacheBytes);
   return c;
+}
+
+void SqliteConnection::limit_memory() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_soft_heap_limit64(kMemoryBudgetBytes); });
 }
 
 SqliteConnection::~SqliteConnection() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
+}
+
+void SqliteConnection::set_cache_bytes(std::int64_t bytes) {
+  (void)exec("PRAGMA cache_size=-" + std::to_string(bytes >> 10), "sizing the cache");
+}
+
+ImportCache::ImportCache(SqliteConnection& c)
+    : c_(c), previous_budget_(sqlite3_soft_heap_limit64(-1)) {
+  sqlite3_soft_heap_limit64(previous_budget_ + SqliteConnection::kImportCacheBytes);
+  c_.set_cache_bytes(SqliteConnection::kImportCacheBytes);
+}
+
+ImportCache::~ImportCache() {
+  c_.set_cache_bytes(SqliteConnection::kLookupCacheBytes);  // back to a pooled lookup connection
+  sqlite3_soft_heap_limit64(previous_budget_);
 }
 
 Result<Statement> SqliteConnection::prepare(const char* sql) {

@@ -46,14 +46,32 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// What a connection is for, which sets its page cache. lookups: the pooled connections, whose
+// cache holds a working set of the index (up to kLookupCacheBytes each, and all of SQLite's memory
+// in the process is held near kMemoryBudgetBytes, see limit_memory). scan: a read of the whole
+// index (stats, export) through SQLite's default 2 MB cache, so that it neither grows memory nor
+// evicts a working set.
+enum class ConnectionUse { lookups, scan };
+
 class SqliteConnection {
  public:
+  static constexpr std::int64_t kLookupCacheBytes = std::int64_t{96} << 20;
+  static constexpr std::int64_t kMemoryBudgetBytes = std::int64_t{192} << 20;
+  static constexpr std::int64_t kImportCacheBytes = std::int64_t{256} << 20;
+
   // Opens `path` with WAL, a busy timeout and foreign keys; `create` allows creating the file.
-  static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path, bool create);
+  static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path, bool create,
+                                                        ConnectionUse use = ConnectionUse::lookups);
+  // Holds SQLite's memory in this process near kMemoryBudgetBytes (sqlite3_soft_heap_limit64):
+  // once near it, every page cache reuses its least recently used pages instead of growing. Set
+  // once per process, on the first open of an index.
+  static void limit_memory();
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
+  // Sets the page cache to `bytes` (PRAGMA cache_size); a hint, ignored if refused.
+  void set_cache_bytes(std::int64_t bytes);
   // A cached prepared statement for `sql`. internal when the SQL does not prepare (a bug).
   Result<Statement> prepare(const char* sql);
   // Runs one or more statements without results (BEGIN, COMMIT, PRAGMA ...).
@@ -64,6 +82,22 @@ class SqliteConnection {
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+};
+
+// While it lives, a bulk import's connection caches up to kImportCacheBytes and the process's
+// SQLite memory budget grows by as much (a random insert into a large B-tree reads a page for
+// nearly every row once the tree outgrows the cache); both are put back when it ends. The budget
+// is process-wide: lookups running in the same process meanwhile may use some of it.
+class ImportCache {
+ public:
+  explicit ImportCache(SqliteConnection& c);
+  ~ImportCache();
+  ImportCache(const ImportCache&) = delete;
+  ImportCache& operator=(const ImportCache&) = delete;
+
+ private:
+  SqliteConnection& c_;
+  const std::int64_t previous_budget_;
 };
 
 }  // namespace resolver

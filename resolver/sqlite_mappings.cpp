@@ -1,6 +1,9 @@
 // SqliteStore: lookups, imports, admin writes and export of mappings and opt-outs.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 #include "resolver/sqlite_store.hpp"
 #include "resolver/sqlite_store_internal.hpp"
 
@@ -21,15 +24,16 @@ constexpr const char* kInsertOptout =
 constexpr const char* kDeleteMappings = "DELETE FROM mappings WHERE identifier = ?1";
 constexpr const char* kDeleteProviderMappings =
     "DELETE FROM mappings WHERE identifier = ?1 AND provider = ?2";
-// One statement answers a whole batch, in input order (DESIGN §6.1).
+// One statement answers a whole batch (DESIGN §6.1); q.key places each row in its answer. No
+// ORDER BY: SQLite would sort every batch in a temporary B-tree, and the rows of one identifier
+// already come in key order from the mappings table; lookup() keeps that order by contract.
 constexpr const char* kLookup =
     "SELECT q.key, o.identifier IS NOT NULL, m.provider, m.user, m.tags, m.keys, m.updated_at,"
     " m.expires_at, m.revision"
     " FROM json_each(?1) AS q"
     " LEFT JOIN optouts AS o ON o.identifier = q.value"
     " LEFT JOIN mappings AS m ON o.identifier IS NULL AND m.identifier = q.value"
-    "   AND (m.expires_at IS NULL OR m.expires_at > ?2)"
-    " ORDER BY q.key, m.provider, m.user";
+    "   AND (m.expires_at IS NULL OR m.expires_at > ?2)";
 
 // Reads provider, user, tags, keys, updated_at, expires_at, revision from columns first.. of a row.
 void read_mapping_columns(const Statement& st, int first, Mapping& m) {
@@ -83,7 +87,7 @@ Result<int> optout(SqliteConnection& c, const std::string& identifier, UnixTime 
 class SqliteImportSession final : public ImportSession {
  public:
   SqliteImportSession(SqliteStore::Lease lease, std::int64_t revision)
-      : lease_(std::move(lease)), revision_(revision) {}
+      : lease_(std::move(lease)), cache_(*lease_), revision_(revision) {}
   ~SqliteImportSession() override {
     if (!done_) rollback_write(*lease_);
   }
@@ -108,6 +112,7 @@ class SqliteImportSession final : public ImportSession {
   }
 
   SqliteStore::Lease lease_;
+  ImportCache cache_;  // ends before lease_ gives the connection back to the pool
   const std::int64_t revision_;
   bool done_ = false;
 };
@@ -201,14 +206,17 @@ Result<std::vector<LocalAnswer>> SqliteStore::lookup(std::span<const std::string
     read_mapping_columns(*st, 2, m);
     a.mappings.push_back(std::move(m));
   }
+  for (auto& a : answers)  // ordered by provider, user (Store::lookup); a no-op in practice
+    if (a.mappings.size() > 1)
+      std::stable_sort(a.mappings.begin(), a.mappings.end(), [](const Mapping& x, const Mapping& y) {
+        return std::tie(x.provider, x.user) < std::tie(y.provider, y.user);
+      });
   return answers;
 }
 
 Result<std::unique_ptr<ImportSession>> SqliteStore::begin_import() {
   auto lease = acquire();
   if (!lease) return lease.status();
-  // A bulk import touches many pages: a larger cache for this connection keeps the index in memory.
-  (void)(*lease)->exec("PRAGMA cache_size = -262144", "sizing the cache");  // a hint; ignored if refused
   auto revision = begin_write(**lease);
   if (!revision) return revision.status();
   return std::unique_ptr<ImportSession>(new SqliteImportSession(std::move(*lease), *revision));
@@ -271,7 +279,7 @@ Result<bool> SqliteStore::remove_optout(const std::string& identifier) {
 }
 
 Status SqliteStore::export_all(const std::function<Status(const ExportRecord&)>& sink) {
-  auto lease = acquire();
+  auto lease = acquire_for_scan();
   if (!lease) return lease.status();
   // One read transaction: the export is a consistent snapshot while imports go on.
   if (Status s = (*lease)->exec("BEGIN", "starting the export"); !s.ok()) return s;

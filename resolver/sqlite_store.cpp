@@ -31,6 +31,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) ::close(fd);
   }
+  SqliteConnection::limit_memory();
   auto conn = SqliteConnection::open(path, mode == OpenMode::create_if_missing);
   if (!conn) return conn.status();
   std::unique_ptr<SqliteStore> store(new SqliteStore(path));
@@ -85,6 +86,12 @@ Result<SqliteStore::Lease> SqliteStore::acquire() {
   auto c = SqliteConnection::open(path_, false);
   if (!c) return c.status();
   return Lease(this, std::move(*c));
+}
+
+Result<SqliteStore::Lease> SqliteStore::acquire_for_scan() {
+  auto c = SqliteConnection::open(path_, false, ConnectionUse::scan);
+  if (!c) return c.status();
+  return Lease(nullptr, std::move(*c));
 }
 
 void SqliteStore::release(std::unique_ptr<SqliteConnection> c) {
@@ -150,7 +157,7 @@ Result<std::string> SqliteStore::secret(const std::string& name) {
 }
 
 Result<Stats> SqliteStore::stats() {
-  auto lease = acquire();
+  auto lease = acquire_for_scan();  // counting reads every page of the mappings table
   if (!lease) return lease.status();
   auto st = (*lease)->prepare(
       "SELECT (SELECT COUNT(DISTINCT identifier) FROM mappings), (SELECT COUNT(*) FROM mappings),"

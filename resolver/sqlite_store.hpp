@@ -56,6 +56,9 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::string path);
   Result<Lease> acquire();
+  // A connection of its own, not pooled, with the default cache (ConnectionUse::scan): for a read
+  // of the whole index, which would otherwise replace a pooled connection's working set.
+  Result<Lease> acquire_for_scan();
   void release(std::unique_ptr<SqliteConnection> c);
 
   const std::string path_;

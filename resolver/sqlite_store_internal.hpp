@@ -11,12 +11,13 @@
 
 namespace resolver {
 
+// A connection borrowed from the pool, or (store null) one of its own, closed when the lease ends.
 class SqliteStore::Lease {
  public:
   Lease(SqliteStore* store, std::unique_ptr<SqliteConnection> c) : store_(store), c_(std::move(c)) {}
   Lease(Lease&&) = default;
   ~Lease() {
-    if (c_) store_->release(std::move(c_));
+    if (c_ && store_) store_->release(std::move(c_));
   }
   SqliteConnection& operator*() { return *c_; }
   SqliteConnection* operator->() { return c_.get(); }

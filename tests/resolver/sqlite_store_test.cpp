@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "resolver/sqlite_connection.hpp"
+#include "schema/embedded.hpp"
 #include "tests/resolver/store_conformance.hpp"
 #include "tests/support/process.hpp"
 
@@ -20,6 +22,35 @@ std::unique_ptr<SqliteStore> open_index(const test::TempDir& dir) {
   auto s = SqliteStore::open(dir.file("index.db"), OpenMode::create_if_missing);
   REQUIRE(s.ok());
   return std::move(*s);
+}
+
+// Runs `sql` on the file (created if missing) with the stock API; the first column of the last row, or "".
+std::string sql_value(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+          SQLITE_OK);
+  std::string last;
+  auto keep = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+    return 0;
+  };
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), keep, &last, &error);
+  CAPTURE(error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  return last;
+}
+
+// The value of `pragma` on a connection opened for `use`.
+std::int64_t pragma(const std::string& path, ConnectionUse use, const char* pragma) {
+  auto c = SqliteConnection::open(path, false, use);
+  REQUIRE(c.ok());
+  auto st = (*c)->prepare(pragma);
+  REQUIRE(st.ok());
+  REQUIRE(*st->step("reading a pragma"));
+  return st->integer(0);
 }
 
 }  // namespace
@@ -102,4 +133,76 @@ TEST_CASE("issue 14: a new index and its WAL and SHM files are readable by their
     CHECK((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
     CHECK((perms & fs::perms::owner_read) != fs::perms::none);
   }
+}
+
+TEST_CASE("issue 9: migration 002 keeps every mapping of an index written by schema 1") {
+  test::TempDir dir;
+  const std::string path = dir.file("index.db");
+  // An index as schema 1 left it: a rowid table and its key in a separate index.
+  const auto& first = schema::migrations().front();
+  REQUIRE(first.version == 1);
+  sql_value(path, "PRAGMA journal_mode=WAL; BEGIN;" + std::string(first.sql) +
+                      "PRAGMA user_version=1;"
+                      "INSERT INTO mappings (identifier, provider, user, tags, keys, updated_at,"
+                      " expires_at, revision) VALUES"
+                      " ('tel:+1', 'b.example', 'mimi://b/1', '[\"work\"]', '[]', 10, NULL, 3),"
+                      " ('tel:+1', 'a.example', 'mimi://a/1', '[]',"
+                      "  '[{\"kind\":\"ed25519\",\"id\":\"k1\",\"key\":\"AAAA\"}]', 11, 500, 4),"
+                      " ('tel:+2', 'a.example', 'mimi://a/2', '[]', '[]', 12, 50, 5);"
+                      "COMMIT;");
+
+  auto store = SqliteStore::open(path, OpenMode::must_exist);
+  REQUIRE(store.ok());
+  CHECK((*store)->schema_version() >= 2);
+  std::vector<std::string> ids = {"tel:+1", "tel:+2"};
+  auto r = (*store)->lookup(ids, 100);
+  REQUIRE(r.ok());
+  const auto& one = (*r)[0].mappings;
+  REQUIRE(one.size() == 2);
+  CHECK(one[0].provider == "a.example");  // ordered by provider, user
+  CHECK(one[0].user == "mimi://a/1");
+  CHECK(one[0].keys.size() == 1);
+  CHECK(one[0].updated_at == 11);
+  CHECK(one[0].expires_at == 500);
+  CHECK(one[0].revision == 4);
+  CHECK(one[1].provider == "b.example");
+  CHECK(one[1].tags == std::vector<std::string>{"work"});
+  CHECK_FALSE(one[1].expires_at.has_value());
+  CHECK((*r)[1].mappings.empty());  // expired at 50
+  CHECK((*(*store)->stats()).mappings == 3);
+
+  // One B-tree keyed by (identifier, provider, user): no rowid table, no second index.
+  const std::string table = sql_value(path, "SELECT sql FROM sqlite_schema WHERE name = 'mappings'");
+  CHECK(table.find("WITHOUT ROWID") != std::string::npos);
+  CHECK(sql_value(path, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index'"
+                        " AND tbl_name = 'mappings'") == "0");
+  CHECK(sql_value(path, "PRAGMA integrity_check") == "ok");
+  // The key is still unique, and writes go on after the migration.
+  REQUIRE((*store)->upsert_mappings({mapping("tel:+1", "a.example", "mimi://a/1")}).ok());
+  CHECK((*(*store)->stats()).mappings == 3);
+}
+
+TEST_CASE("issue 9: lookup connections cache a working set, a scan and the WAL stay small") {
+  test::TempDir dir;
+  auto store = open_index(dir);
+  const std::string path = dir.file("index.db");
+  CHECK(pragma(path, ConnectionUse::lookups, "PRAGMA cache_size") ==
+        -(SqliteConnection::kLookupCacheBytes >> 10));
+  CHECK(pragma(path, ConnectionUse::scan, "PRAGMA cache_size") == -2000);  // SQLite's default
+  CHECK(pragma(path, ConnectionUse::scan, "PRAGMA journal_size_limit") == 64 << 20);
+  // Durability as DESIGN §6.1 documents it, on both kinds.
+  CHECK(pragma(path, ConnectionUse::lookups, "PRAGMA synchronous") == 1);  // NORMAL
+  CHECK(pragma(path, ConnectionUse::scan, "PRAGMA synchronous") == 1);
+  // All of SQLite's memory in the process is held near the budget, whatever the connections.
+  CHECK(sqlite3_soft_heap_limit64(-1) == SqliteConnection::kMemoryBudgetBytes);
+  // An import's cache is added to the budget while it runs, and taken back when it ends.
+  {
+    auto session = store->begin_import();
+    REQUIRE(session.ok());
+    CHECK(sqlite3_soft_heap_limit64(-1) ==
+          SqliteConnection::kMemoryBudgetBytes + SqliteConnection::kImportCacheBytes);
+    REQUIRE((*session)->put_mapping(mapping("tel:+1", "a.example", "mimi://a/1")).ok());
+    REQUIRE((*session)->commit().ok());
+  }
+  CHECK(sqlite3_soft_heap_limit64(-1) == SqliteConnection::kMemoryBudgetBytes);
 }
