@@ -128,10 +128,13 @@ bool is_atext(char c) {  // RFC 5322 §3.2.3
   return is_alpha(c) || is_digit(c) || (c != 0 && kSpecials.find(c) != std::string_view::npos);
 }
 
+constexpr std::size_t kMaxLocalBytes = 64;
+constexpr const char* kLocalTooLong = "the part of an email address before the @ is longer than 64 bytes";
+
 // nullptr when `local` is a dot-atom (RFC 5321 §4.1.2, UTF-8 allowed per RFC 6531 §3.3).
 const char* check_local_part(std::string_view local) {
   if (local.empty()) return "the email address has nothing before the @";
-  if (local.size() > 64) return "the part of an email address before the @ is longer than 64 bytes";
+  if (local.size() > kMaxLocalBytes) return kLocalTooLong;
   if (local.front() == '.' || local.back() == '.') {
     return "the part of an email address before the @ may not start or end with a dot";
   }
@@ -139,6 +142,9 @@ const char* check_local_part(std::string_view local) {
   for (char c : local) {
     if (c == '.' && previous == '.') return "an email address may not contain two dots in a row";
     previous = c;
+    // Atext, but a mailto: URI reads them as percent-encoding or headers: a canonical form holding
+    // one would not parse again (canonical forms are fixed points, sent back by exports and peers).
+    if (c == '%' || c == '?') return "an email address may not contain % or ? before the @";
     if (c == '.' || is_atext(c) || static_cast<unsigned char>(c) >= 0x80) continue;
     if (c == ' ') return "an email address may not contain spaces";
     if (c == '"') return "quoted email addresses are not supported";
@@ -162,6 +168,9 @@ Result<Identifier> parse_email(std::string_view body, bool mailto) {
   id.canonical.reserve(7 + body.size() + 8);
   id.canonical.append("mailto:");
   append_lower_utf8(local, id.canonical);
+  // Lower-casing may lengthen a character (U+023A has 2 bytes, its lower case U+2C65 has 3): the
+  // canonical local part keeps the bound too, or the canonical form would not parse again.
+  if (id.canonical.size() - 7 > kMaxLocalBytes) return reject(kLocalTooLong);
   id.canonical.push_back('@');
   if (const char* error = append_domain_name(body.substr(at + 1), id.canonical))
     return reject(error);
@@ -205,6 +214,16 @@ bool has_scheme(std::string_view text) {
   return false;
 }
 
+// The bytes of the tel:, mailto: or acct: scheme that opens `input` after its leading spaces; 0
+// when none does.
+std::size_t scheme_bytes(std::string_view input) {
+  while (!input.empty() && input.front() == ' ') input.remove_prefix(1);
+  for (std::string_view scheme : {"tel:", "mailto:", "acct:"}) {
+    if (starts_with_nocase(input, scheme)) return scheme.size();
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string_view type_name(IdentifierType type) {
@@ -230,7 +249,11 @@ bool is_known_region(std::string_view region) {
 }
 
 Result<Identifier> parse_identifier(std::string_view input, std::string_view region) {
-  if (input.size() > kMaxIdentifierBytes) return reject("the identifier is longer than 320 bytes");
+  // The scheme is not counted, so that every canonical form parses again: "mailto:" and the
+  // longest address (64 + 1 + 253 bytes) is 325 bytes.
+  if (input.size() > kMaxIdentifierBytes && input.size() - scheme_bytes(input) > kMaxIdentifierBytes) {
+    return reject("the identifier is longer than 320 bytes");
+  }
   while (!input.empty() && input.front() == ' ') input.remove_prefix(1);
   while (!input.empty() && input.back() == ' ') input.remove_suffix(1);
   if (input.empty()) return reject("the identifier is empty");

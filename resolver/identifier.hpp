@@ -21,6 +21,7 @@ struct Identifier {
   std::string canonical;  // "tel:+14155552671", "mailto:alice@example.com", "acct:alice@chat.example"
 };
 
+// The longest input, spaces around it included, a tel:, mailto: or acct: scheme not counted.
 inline constexpr std::size_t kMaxIdentifierBytes = 320;
 
 // Parses `input` and returns its canonical form.
@@ -30,7 +31,8 @@ inline constexpr std::size_t kMaxIdentifierBytes = 320;
 // Phone: ASCII digits with RFC 3966 visual separators `-.()` and spaces; extensions, letters and
 // tel: URI parameters are rejected (E.164 would silently drop them). A tel: URI must be global
 // (`tel:+...`). A national number needs `region`; a non-empty region must be known.
-// Email: dot-atom local part (RFC 5321 §4.1.2, UTF-8 allowed per RFC 6531, no quoted strings),
+// Email: dot-atom local part (RFC 5321 §4.1.2, UTF-8 allowed per RFC 6531, no quoted strings,
+// no % or ?, which the canonical mailto: form could not hold),
 // lower-cased (ASCII and simple Unicode case mapping) and kept as UTF-8, e.g.
 // `Jörg@Bücher.Example` -> `mailto:jörg@xn--bcher-kva.example`. The local part is NOT
 // NFC-normalised (no normaliser among our dependencies); the domain is (IDNA2008, UTS #46).

@@ -6,7 +6,8 @@
 namespace resolver {
 
 Result<Identifier> IdentifierCache::parse(std::string_view input, std::string_view region) {
-  // Inputs over the bound are rejected by the parser at once; never key the cache with them.
+  // Inputs over the bound (rejected, or a canonical form a scheme longer) bypass the cache, so
+  // that its keys stay bounded.
   if (capacity_ == 0 || input.size() > kMaxIdentifierBytes) return parse_identifier(input, region);
   std::string key;
   key.reserve(region.size() + 1 + input.size());

@@ -104,8 +104,9 @@ Result<ImportRecord> record_from_json(const nlohmann::json& j, std::string_view 
   for (const auto& [name, value] : j.items()) {
     static constexpr const char* kFields[] = {"identifier", "provider", "user", "tags", "keys",
                                               "expires_at", "updated_at", "optout"};
-    if (std::find_if(std::begin(kFields), std::end(kFields), [&](const char* f) { return name == f; }) ==
-        std::end(kFields))
+    // Captured by an init-capture: clang 14 cannot capture a structured binding (the fuzz build).
+    auto is_name = [&name = name](const char* f) { return name == f; };
+    if (std::find_if(std::begin(kFields), std::end(kFields), is_name) == std::end(kFields))
       return bad("unknown field \"" + name + "\" (expected identifier, provider, user, tags, keys, expires_at)");
   }
   auto prov = j.find("provider");

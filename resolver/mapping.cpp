@@ -81,8 +81,13 @@ std::optional<UnixTime> parse_rfc3339(const std::string& text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  const std::time_t utc = timegm(&tm);
-  return static_cast<UnixTime>(utc) - offset;
+  const UnixTime utc = static_cast<UnixTime>(timegm(&tm)) - offset;
+  // An offset (or a leap second) can carry 0000-01-01 or 9999-12-31 out of the four-digit years
+  // that format_rfc3339 writes; such a time would not read back from an export.
+  constexpr UnixTime kFirst = -62'167'219'200;  // 0000-01-01T00:00:00Z
+  constexpr UnixTime kLast = 253'402'300'799;   // 9999-12-31T23:59:59Z
+  if (utc < kFirst || utc > kLast) return std::nullopt;
+  return utc;
 }
 
 }  // namespace resolver

@@ -40,7 +40,8 @@ struct LocalAnswer {
 
 // "2026-11-28T05:00:00Z"
 std::string format_rfc3339(UnixTime t);
-// Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)"; nullopt when malformed.
+// Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)"; nullopt when malformed or, in UTC, outside
+// 0000-01-01T00:00:00Z..9999-12-31T23:59:59Z (what format_rfc3339 can write back).
 std::optional<UnixTime> parse_rfc3339(const std::string& text);
 
 }  // namespace resolver

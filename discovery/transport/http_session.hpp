@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 
 #include "discovery/http.hpp"
+#include "discovery/transport/beast_request.hpp"
 #include "discovery/transport/sessions.hpp"
 
 namespace discovery {
@@ -92,13 +93,8 @@ class HttpSession {
 
     auto& msg = parser_->get();
     head_ = msg.method() == http::verb::head;
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& field : msg) req.headers.emplace_back(field.name_string(), field.value());
-    req.body = std::move(msg.body());
-    req.remote_ip = remote_ip_;
     bool keep_alive = msg.keep_alive();
+    Request req = to_request(std::move(msg), remote_ip_);
     ++ctx_.in_flight;
     // The answer may come from a worker thread: it is written on the session's own thread.
     auto self = derived().shared_from_this();

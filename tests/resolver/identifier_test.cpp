@@ -137,6 +137,9 @@ const std::vector<Bad> kBad = {
      "the part of an email address before the @ contains a character that is not allowed"},
     {"mailto:alice%40x@example.com", "",
      "mailto: URIs with headers or percent-encoding are not supported"},
+    // Found by fuzz_identifier: their canonical forms (mailto:a%b@...) did not parse again.
+    {"a%b@example.com", "", "an email address may not contain % or ? before the @"},
+    {"alice?@example.com", "", "an email address may not contain % or ? before the @"},
     {"alice@", "", "the domain is empty"},
     {"alice@localhost", "", "the domain needs at least one dot, as in example.com"},
     {"alice@example..com", "", "the domain has an empty label (two dots, or a dot at an end)"},
@@ -203,9 +206,14 @@ TEST_CASE("error sentences never echo the identifier or its parts") {
   }
 }
 
+// The longest domain name: 253 bytes.
+std::string longest_domain() {
+  return std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+         std::string(57, 'd') + ".com";
+}
+
 TEST_CASE("320 bytes is the limit, inclusive, counted before spaces are trimmed") {
-  const std::string domain = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
-                             std::string(63, 'c') + "." + std::string(57, 'd') + ".com";
+  const std::string domain = longest_domain();
   REQUIRE(domain.size() == 253);
   const std::string email = std::string(64, 'e') + "@" + domain;
   const Result<Identifier> id = parse_identifier(" " + email + " ");
@@ -214,6 +222,31 @@ TEST_CASE("320 bytes is the limit, inclusive, counted before spaces are trimmed"
   const Result<Identifier> too_long = parse_identifier("  " + email + " ");
   CHECK(too_long.status().code() == Code::invalid_identifier);
   CHECK(too_long.status().message() == "the identifier is longer than 320 bytes");
+}
+
+// Found by fuzz_identifier (fuzz/corpus/fuzz_identifier/regression_*): a canonical form over 320
+// bytes with its scheme ("mailto:" and a 318-byte address, or an IDN domain that grew into its
+// A-label), or whose local part lower-casing had lengthened past 64 bytes, did not parse again.
+TEST_CASE("the canonical forms of the longest identifiers parse again") {
+  const std::string email = std::string(64, 'E') + "@" + longest_domain();
+  for (const std::string& input : {email, "@" + std::string(64, 'u') + "@" + longest_domain(),
+                                   " mailto:" + email + " ", "tel:+1 415 555 2671" + std::string(305, ' ')}) {
+    CAPTURE(input);
+    const Result<Identifier> id = parse_identifier(input);
+    REQUIRE_MESSAGE(id.ok(), id.status().message());
+    const Result<Identifier> again = parse_identifier(id->canonical);
+    REQUIRE_MESSAGE(again.ok(), again.status().message());
+    CHECK(again->canonical == id->canonical);
+  }
+  // The scheme is not counted; everything else is.
+  CHECK(parse_identifier("  mailto:" + email + " ").status().message() == "the identifier is longer than 320 bytes");
+  CHECK(parse_identifier("tel:+1 415 555 2671" + std::string(306, ' ')).status().message() ==
+        "the identifier is longer than 320 bytes");
+  // U+023A (2 bytes) lower-cases to U+2C65 (3 bytes): 32 of them are 64 bytes, then 96.
+  std::string grows;
+  for (int i = 0; i < 32; ++i) grows += "\u023a";
+  CHECK(parse_identifier(grows + "@example.com").status().message() ==
+        "the part of an email address before the @ is longer than 64 bytes");
 }
 
 TEST_CASE("type_name, is_known_region, is_domain_name, canonical_domain_name") {

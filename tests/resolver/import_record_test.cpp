@@ -115,3 +115,30 @@ TEST_CASE("export_line reads back to the same mapping") {
   REQUIRE(opt.ok());
   CHECK(opt->optout);
 }
+
+// Found by fuzz_import_line (fuzz/corpus/fuzz_import_line/regression_*): records that imported
+// but whose export line did not import again.
+TEST_CASE("accepted records at the edges export to lines that import again") {
+  const char* lines[] = {
+      R"({"identifier": "acct:a@b.example", "provider": "a.example", "user": "x:1", "expires_at": "9999-12-31T23:59:59Z"})",
+      R"({"identifier": "acct:a@b.example", "provider": "a.example", "user": "x:1", "updated_at": "0000-01-01T00:00:00Z"})",
+  };
+  for (const char* line : lines) {
+    CAPTURE(line);
+    auto r = parse_jsonl_record(line, "", 0);
+    REQUIRE(r.ok());
+    auto back = parse_jsonl_record(export_line(ExportRecord{false, r->mapping}), "", 1);
+    REQUIRE(back.ok());
+    CHECK(back->mapping.expires_at == r->mapping.expires_at);
+    CHECK(back->mapping.updated_at == r->mapping.updated_at);
+  }
+  const char* refused[] = {
+      R"({"identifier": "acct:a@b.example", "provider": "a.example", "user": "x:1", "expires_at": "9999-12-31T23:59:59-01:00"})",
+      R"({"identifier": "acct:a@b.example", "provider": "a.example", "user": "x:1", "updated_at": "0000-01-01T00:00:00+00:01"})",
+      R"({"identifier": "a%b@example.com", "provider": "a.example", "user": "x:1"})",
+  };
+  for (const char* line : refused) {
+    CAPTURE(line);
+    CHECK_FALSE(parse_jsonl_record(line, "", 0).ok());
+  }
+}
