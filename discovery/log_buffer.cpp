@@ -5,8 +5,6 @@
 
 #include <cerrno>
 
-#include "discovery/thread_slot.hpp"
-
 namespace discovery {
 
 LogBuffer::LogBuffer(int fd, std::chrono::milliseconds interval) : fd_(fd), interval_(interval) {
@@ -31,27 +29,22 @@ LogBuffer::~LogBuffer() {
 }
 
 void LogBuffer::append(std::string_view line) {
-  Slot& slot = slots_[thread_slot() % kSlots];
   std::string full;
   {
-    std::lock_guard lock(slot.mu);
-    slot.text.append(line);
-    if (slot.text.size() < kFlushBytes) return;
-    full.swap(slot.text);
+    auto text = slots_.mine();
+    text->append(line);
+    if (text->size() < kFlushBytes) return;
+    full.swap(*text);
   }
   write_all(full);
 }
 
 void LogBuffer::flush() {
-  for (Slot& slot : slots_) write_out(slot);
-}
-
-void LogBuffer::write_out(Slot& slot) {
-  std::string text;
-  {
-    std::lock_guard lock(slot.mu);
-    text.swap(slot.text);
-  }
+  std::string text;  // every slot's lines, in one write
+  slots_.for_each([&](std::string& slot) {
+    text += slot;
+    slot.clear();
+  });
   write_all(text);
 }
 

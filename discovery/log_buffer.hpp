@@ -6,13 +6,14 @@
 // apart from when they were logged. Thread-safe.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "discovery/thread_slot.hpp"
 
 namespace discovery {
 
@@ -29,18 +30,12 @@ class LogBuffer {
   void flush();
 
  private:
-  static constexpr std::size_t kSlots = 8;
   static constexpr std::size_t kFlushBytes = 16 * 1024;
-  struct alignas(64) Slot {
-    std::mutex mu;
-    std::string text;  // guarded by mu
-  };
-  void write_out(Slot& slot);
   void write_all(std::string_view text) const;
 
   const int fd_;
   const std::chrono::milliseconds interval_;
-  std::array<Slot, kSlots> slots_;
+  ThreadShards<std::string, 8> slots_;  // lines not yet written
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_

@@ -3,10 +3,9 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
-
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>

@@ -3,7 +3,6 @@
 
 #include <cstdio>
 
-#include "discovery/thread_slot.hpp"
 
 namespace discovery {
 namespace {
@@ -46,10 +45,8 @@ typename Map::mapped_type& entry(Map& map, std::string_view key) {
 
 }  // namespace
 
-Metrics::Locked Metrics::mine() const { return Locked(shards_[thread_slot() % kShards]); }
-
 void Metrics::record_request(std::string_view route, int status, double seconds) {
-  auto s = mine();
+  auto s = series_.mine();
   RouteStats& r = entry(s->routes, route);
   ++r.by_status[status];
   observe(r.latency, seconds);
@@ -99,33 +96,30 @@ void Metrics::render(std::string& o, const std::string& name, const std::string&
 }
 
 void Metrics::record_lookup(std::string_view outcome, std::uint64_t n) {
-  entry(mine()->lookups, outcome) += n;
+  entry(series_.mine()->lookups, outcome) += n;
 }
 
 void Metrics::peer_call(std::string_view domain, resolver::PeerStatus status, double seconds,
                         std::string_view detail) {
-  observe(mine()->peer_calls[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
+  observe(series_.mine()->peer_calls[{std::string(domain), std::string(resolver::peer_status_name(status))}], seconds);
 }
 
 void Metrics::peer_cache(std::string_view domain, bool hit) {
-  ++mine()->peer_cache[{std::string(domain), hit}];
+  ++series_.mine()->peer_cache[{std::string(domain), hit}];
 }
 
 void Metrics::record_rate_limited(std::string_view role, std::string_view code) {
-  ++mine()->rate_limited[{std::string(role), std::string(code)}];
+  ++series_.mine()->rate_limited[{std::string(role), std::string(code)}];
 }
 
 void Metrics::record_shed(std::string_view route) {
-  ++entry(mine()->shed, route);
+  ++entry(series_.mine()->shed, route);
 }
 
 std::string Metrics::render(const std::optional<resolver::Stats>& stats,
                             const std::optional<WorkerLoad>& workers) const {
   Series all;
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    all.add(shard.series);
-  }
+  series_.for_each([&](const Series& shard) { all.add(shard); });
   std::string o;
   o += "# HELP discovery_requests_total HTTP requests by route and status.\n";
   o += "# TYPE discovery_requests_total counter\n";

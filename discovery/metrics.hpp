@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "discovery/thread_slot.hpp"
 #include "resolver/federation.hpp"
 #include "resolver/store.hpp"
 
@@ -78,24 +78,9 @@ class Metrics final : public resolver::FederationObserver {
     std::map<std::string, std::uint64_t, std::less<>> shed;
     void add(const Series& other);
   };
-  struct alignas(64) Shard {
-    std::mutex mu;
-    Series series;  // guarded by mu
-  };
-  static constexpr std::size_t kShards = 8;
-  // The calling thread's shard, locked.
-  class Locked {
-   public:
-    explicit Locked(Shard& s) : lock_(s.mu), series_(s.series) {}
-    Series* operator->() { return &series_; }
-   private:
-    std::lock_guard<std::mutex> lock_;
-    Series& series_;
-  };
-  Locked mine() const;
   static void add(Histogram& into, const Histogram& h);
 
-  mutable std::array<Shard, kShards> shards_;
+  mutable ThreadShards<Series, 8> series_;
 };
 
 }  // namespace discovery

@@ -2,12 +2,12 @@
 // docs/ARCHITECTURE.md.
 #include "discovery/service.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <random>
-
-#include <unistd.h>
 #include <string>
 
 #include "discovery/admin_routes.hpp"
@@ -40,6 +40,12 @@ struct Service::Job {
 
 namespace {
 
+// Access lines reach stderr within this time; a request costs no write(2) of its own.
+constexpr auto kAccessLogInterval = std::chrono::milliseconds(100);
+// A revoked token is refused within this time; a live one costs an index read once per period.
+constexpr auto kTokenMaxAge = std::chrono::milliseconds(1000);
+constexpr std::size_t kTokenCacheEntries = 4096;
+
 // How long a keyring snapshot may be stale before a request reloads it.
 constexpr auto kKeyringMaxAge = std::chrono::seconds(10);
 
@@ -69,12 +75,6 @@ std::int64_t steady_ns(const resolver::Clock& clock) {
 }
 
 }  // namespace
-
-// Access lines reach stderr within this time; a request costs no write(2) of its own.
-constexpr auto kAccessLogInterval = std::chrono::milliseconds(100);
-// A revoked token is refused within this time; a live one costs an index read once per period.
-constexpr auto kTokenMaxAge = std::chrono::milliseconds(1000);
-constexpr std::size_t kTokenCacheEntries = 4096;
 
 Service::Service(ServiceDeps deps, Config config)
     : deps_(deps), config_(std::move(config)), access_log_(STDERR_FILENO, kAccessLogInterval),

@@ -52,8 +52,11 @@ Result<NewToken> create_token(Store& store, Role role, const std::string& name, 
 }
 
 Result<TokenInfo> authenticate_token(Store& store, std::string_view secret) {
-  const std::string hash = hash_token_secret(secret);
-  auto found = store.find_token(hash);
+  return authenticate_token_hash(store, hash_token_secret(secret));
+}
+
+Result<TokenInfo> authenticate_token_hash(Store& store, const std::string& secret_hash) {
+  auto found = store.find_token(secret_hash);
   if (!found) {
     if (found.status().code() == Code::not_found)
       return Status(Code::unauthorized, "the bearer token is not valid; create one with 'discoveryctl token create'");

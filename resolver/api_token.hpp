@@ -24,5 +24,7 @@ std::string hash_token_secret(std::string_view secret);
 // The live token for a presented secret. unauthorized when it is unknown or revoked (the message
 // does not say which). The comparison of hashes is constant-time (CRYPTO_memcmp).
 Result<TokenInfo> authenticate_token(Store& store, std::string_view secret);
+// As authenticate_token, for a secret already hashed with hash_token_secret.
+Result<TokenInfo> authenticate_token_hash(Store& store, const std::string& secret_hash);
 
 }  // namespace resolver

@@ -13,7 +13,7 @@ Result<TokenInfo> TokenCache::authenticate(std::string_view secret) {
   const std::string hash = hash_token_secret(secret);
   const auto now = clock_.steady_now();
   if (auto hit = cache_.get(hash); hit && now - hit->read_at < max_age_) return hit->info;
-  auto token = authenticate_token(store_, secret);
+  auto token = authenticate_token_hash(store_, hash);  // the secret is hashed once
   if (token) cache_.put(hash, {*token, now});
   return token;
 }
