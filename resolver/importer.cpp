@@ -82,7 +82,12 @@ Status import_stream(Store& store, std::istream& in, const ImportOptions& option
   std::deque<std::future<std::vector<ParsedRow>>> in_flight;
 
   // Writes one parsed chunk; returns non-ok to abort.
+  std::vector<std::string> expected;
   auto write = [&](std::vector<ParsedRow> rows) -> Status {
+    expected.clear();
+    for (const auto& row : rows)
+      if (row.record) expected.push_back(row.record->mapping.identifier);
+    if (Status s = (*session)->expect(expected); !s.ok()) return s;
     for (auto& row : rows) {
       if (!row.record) {
         rep.errors.push_back({row.line, row.record.status()});

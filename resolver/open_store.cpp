@@ -1,6 +1,7 @@
 // open_store: picks the Store implementation from the --db value (DESIGN.md §10).
 #include "resolver/open_store.hpp"
 
+#include "resolver/pg_store.hpp"
 #include "resolver/sqlite_store.hpp"
 
 namespace resolver {
@@ -23,13 +24,12 @@ std::string sqlite_path(std::string_view spec) {
   return std::string(spec);
 }
 
-Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode) {
+Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode,
+                                          const StoreOptions& options) {
   if (store_kind(spec) == StoreKind::postgresql) {
-    // PgStore comes with its own issue; until then say so rather than create a file of that name.
-    return Status(
-        Code::invalid_request,
-        "PostgreSQL indexes (postgresql://...) are not supported by this build yet; use an "
-        "SQLite path.");
+    auto store = PgStore::open(spec, mode, options.pool_size);
+    if (!store) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
   }
   // SqliteStore::open answers an empty path ("" or "sqlite:" alone) with invalid_request.
   auto store = SqliteStore::open(sqlite_path(spec), mode);

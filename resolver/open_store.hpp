@@ -3,6 +3,7 @@
 // file ("sqlite:PATH" or a plain path). Stateless functions; safe from any thread.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,10 +23,17 @@ StoreKind store_kind(std::string_view spec);
 // a PostgreSQL URI, which names no local file.
 std::string sqlite_path(std::string_view spec);
 
-// Opens the index `spec` names, as SqliteStore::open does for an SQLite file (its codes: not_found
-// when `mode` is must_exist and the file is missing, unavailable, failed_precondition).
-// invalid_request when `spec` names no file (empty, or "sqlite:" alone) and, until PgStore
-// exists, for a PostgreSQL URI. Messages never repeat a URI, which may hold a password.
-Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode);
+// How a store is opened, beside the --db value (discoveryd's "store" config, DESIGN.md §9).
+struct StoreOptions {
+  std::size_t pool_size = 8;  // PostgreSQL: connections per process at most (store.pool_size)
+};
+
+// Opens the index `spec` names: an SQLite file as SqliteStore::open does (not_found when `mode`
+// is must_exist and the file is missing, unavailable, failed_precondition), a PostgreSQL URI as
+// PgStore::open does (unavailable when it cannot be reached, not_found when must_exist and the
+// database holds no index, failed_precondition). invalid_request when `spec` names no file (empty,
+// or "sqlite:" alone). Messages never repeat a URI, which may hold a password.
+Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode,
+                                          const StoreOptions& options = {});
 
 }  // namespace resolver

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "resolver/mapping.hpp"
+#include "resolver/mapping_json.hpp"
 #include "resolver/sqlite_connection.hpp"
 #include "resolver/sqlite_store.hpp"
 
@@ -37,11 +38,5 @@ Result<std::int64_t> begin_write(SqliteConnection& c);
 Status commit_write(SqliteConnection& c);
 // Rolls back, ignoring errors (used on a path that already failed).
 void rollback_write(SqliteConnection& c);
-
-// JSON columns of the mappings table.
-std::string tags_json(const std::vector<std::string>& tags);
-std::string keys_json(const std::vector<UserKey>& keys);
-std::vector<std::string> tags_from_json(std::string_view text);
-std::vector<UserKey> keys_from_json(std::string_view text);
 
 }  // namespace resolver

@@ -52,6 +52,10 @@ class ImportSession {
   virtual Result<Upsert> put_mapping(const Mapping& m) = 0;
   // Records an opt-out for `identifier` and removes its mappings. Returns mappings removed.
   virtual Result<int> put_optout(const std::string& identifier, UnixTime now) = 0;
+  // A hint that puts for these identifiers come next, so that a store which must ask its server
+  // whether a mapping exists (to answer inserted or updated) asks once for many. Optional: puts
+  // work without it. The default does nothing.
+  virtual Status expect(std::span<const std::string> identifiers) { return Status::Ok(); }
   // Makes every put visible at once. On failure nothing of the session is kept.
   virtual Status commit() = 0;
 };

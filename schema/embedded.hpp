@@ -13,8 +13,10 @@ struct Migration {
   std::string_view sql;
 };
 
-// Every migration, in ascending version order.
+// Every SQLite migration (schema/migrations/), in ascending version order.
 const std::vector<Migration>& migrations();
+// Every PostgreSQL migration (schema/postgresql/), in ascending version order.
+const std::vector<Migration>& pg_migrations();
 // The OpenAPI 3 document of the REST API (schema/openapi.json).
 std::string_view openapi_json();
 

@@ -1,7 +1,8 @@
 // The Store conformance suite's stores and helpers (STYLE.md "every seam has one contract test
 // suite"). The cases, written once, are TEST_CASE_TEMPLATEs over MIMI_STORES in
 // store_mappings_conformance_test.cpp and store_registry_conformance_test.cpp; SQLite is the
-// reference. A new Store adds a factory here and its name to MIMI_STORES.
+// reference. A new Store adds a factory here and its name to MIMI_STORES. PgStore runs on a real
+// PostgreSQL that the test process starts (tests/support/postgres_server.hpp).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,7 +12,9 @@
 #include <string>
 
 #include "resolver/memory_store.hpp"
+#include "resolver/pg_store.hpp"
 #include "resolver/sqlite_store.hpp"
+#include "tests/support/postgres_server.hpp"
 #include "tests/support/process.hpp"
 
 namespace test {
@@ -24,6 +27,16 @@ struct SqliteFactory {
     auto store =
         resolver::SqliteStore::open(dir.file("index.db"), resolver::OpenMode::create_if_missing);
     REQUIRE(store.ok());
+    return std::move(*store);
+  }
+};
+
+// A new database on the test process's PostgreSQL server (tests/support/postgres_server.hpp).
+struct PgFactory {
+  std::string uri = PostgresServer::shared().create_database();
+  std::unique_ptr<resolver::Store> make() {
+    auto store = resolver::PgStore::open(uri, resolver::OpenMode::create_if_missing);
+    REQUIRE_MESSAGE(store.ok(), store.status().message());
     return std::move(*store);
   }
 };
@@ -52,5 +65,6 @@ inline resolver::Mapping mapping(const std::string& identifier, const std::strin
 // The names the cases are reported under: "store: ...<SqliteStore>".
 TYPE_TO_STRING_AS("SqliteStore", test::SqliteFactory);
 TYPE_TO_STRING_AS("MemoryStore", test::MemoryFactory);
+TYPE_TO_STRING_AS("PgStore", test::PgFactory);
 
-#define MIMI_STORES test::SqliteFactory, test::MemoryFactory
+#define MIMI_STORES test::SqliteFactory, test::MemoryFactory, test::PgFactory

@@ -1,0 +1,79 @@
+// PgStore: the Store on PostgreSQL (DESIGN.md §10), so that several discoveryd nodes and
+// discoveryctl share one index. Thread-safe: each call borrows a connection from a bounded pool
+// (at most pool_size, made on demand, dropped when the server is gone and made again when it is
+// back); an ImportSession holds its own connection until it ends.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "resolver/store.hpp"
+
+namespace resolver {
+
+class PgConnection;
+
+class PgStore final : public Store {
+ public:
+  static constexpr std::size_t kDefaultPoolSize = 8;
+
+  // Connects to `uri` (a libpq connection URI) and brings the schema up to date with the
+  // PostgreSQL migrations embedded from schema/postgresql/. unavailable when PostgreSQL cannot be
+  // reached; not_found when must_exist and the database holds no index; failed_precondition when
+  // the schema was written by a newer version. Messages never repeat the URI.
+  // REQUIRES: pool_size >= 1.
+  static Result<std::unique_ptr<PgStore>> open(const std::string& uri, OpenMode mode,
+                                               std::size_t pool_size = kDefaultPoolSize);
+  ~PgStore() override;
+
+  int schema_version() const { return schema_version_; }
+
+  Result<std::string> issuer() override;
+  Status set_issuer(const std::string& domain) override;
+  Result<std::vector<LocalAnswer>> lookup(std::span<const std::string> identifiers,
+                                          UnixTime now) override;
+  Result<std::unique_ptr<ImportSession>> begin_import() override;
+  Result<int> upsert_mappings(const std::vector<Mapping>& mappings) override;
+  Result<int> remove_mappings(const std::string& identifier,
+                              const std::optional<std::string>& provider) override;
+  Result<int> add_optout(const std::string& identifier, UnixTime now) override;
+  Result<bool> remove_optout(const std::string& identifier) override;
+  Status export_all(const std::function<Status(const ExportRecord&)>& sink) override;
+  Status add_peer(const Peer& peer) override;
+  Result<std::vector<Peer>> list_peers() override;
+  Status remove_peer(const std::string& domain) override;
+  Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
+  Result<std::vector<TokenInfo>> list_tokens() override;
+  Status revoke_token(const std::string& id, UnixTime now) override;
+  Result<TokenInfo> find_token(const std::string& secret_hash) override;
+  Status add_signing_key(const SigningKey& key) override;
+  Result<std::vector<SigningKey>> signing_keys() override;
+  Result<std::string> secret(const std::string& name) override;  // meta key "secret:<name>", hex
+  Result<Stats> stats() override;
+  Status check() override;
+
+  // A pooled connection; returned to the pool (or dropped, when broken) when the lease ends.
+  class Lease;
+
+ private:
+  PgStore(std::string uri, std::size_t pool_size);
+  // A connection: an idle one that is still alive, or a new one while fewer than pool_size are
+  // open; otherwise waits for one. unavailable when PostgreSQL cannot be reached or no connection
+  // frees up in time.
+  Result<Lease> acquire();
+  void release(std::unique_ptr<PgConnection> c);
+
+  const std::string uri_;
+  const std::size_t pool_size_;
+  int schema_version_ = 0;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;                      // a connection was released
+  std::vector<std::unique_ptr<PgConnection>> idle_;      // guarded by pool_mu_
+  std::size_t open_ = 0;                                 // guarded by pool_mu_; idle and leased
+};
+
+}  // namespace resolver

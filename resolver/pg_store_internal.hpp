@@ -1,0 +1,51 @@
+// Helpers shared by the PgStore translation units; not part of the public interface.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "resolver/pg_connection.hpp"
+#include "resolver/pg_store.hpp"
+
+namespace resolver {
+
+// A connection borrowed from the pool. When the lease ends, a transaction left open is rolled
+// back, and a connection the server dropped is closed rather than pooled.
+class PgStore::Lease {
+ public:
+  Lease(PgStore* store, std::unique_ptr<PgConnection> c) : store_(store), c_(std::move(c)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (c_) store_->release(std::move(c_));
+  }
+  PgConnection& operator*() { return *c_; }
+  PgConnection* operator->() { return c_.get(); }
+
+ private:
+  PgStore* store_;
+  std::unique_ptr<PgConnection> c_;
+};
+
+// Runs `write(connection)` inside BEGIN ... COMMIT; rolls back when it fails.
+template <typename T>
+Result<T> in_transaction(PgConnection& c, std::string_view what,
+                         const std::function<Result<T>(PgConnection&)>& write) {
+  if (Status s = c.exec("BEGIN", what); !s.ok()) return s;
+  auto r = write(c);
+  if (!r) {
+    (void)c.exec("ROLLBACK", "rolling back");  // ignored: the failure above is the news
+    return r.status();
+  }
+  if (Status s = c.exec("COMMIT", what); !s.ok()) return s;
+  return r;
+}
+
+// A PostgreSQL text[] literal of `items` (for "= ANY($1::text[])").
+std::string text_array(std::span<const std::string> items);
+
+// The next write serial (DESIGN.md §6.1): higher than every one taken before, by any process.
+Result<std::int64_t> next_revision(PgConnection& c);
+
+}  // namespace resolver

@@ -1,0 +1,127 @@
+// Test support: a throwaway PostgreSQL 15 cluster (initdb + postgres) per test process.
+#include "tests/support/postgres_server.hpp"
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace test {
+namespace {
+
+const std::string kBinDir = "/usr/lib/postgresql/15/bin/";
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("no free loopback port for PostgreSQL");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string tail(const std::string& text) {
+  return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+}
+
+}  // namespace
+
+PostgresServer::PostgresServer() {
+  if (access((kBinDir + "postgres").c_str(), X_OK) != 0 || access((kBinDir + "initdb").c_str(), X_OK) != 0)
+    throw std::runtime_error("PostgreSQL 15 is not installed (" + kBinDir +
+                             "postgres is missing); run scripts/setup.sh, which installs the "
+                             "postgresql package, then run the tests again");
+  if (geteuid() == 0) {
+    // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user.
+    const passwd* pw = getpwnam("postgres");
+    if (!pw || chown(dir_.path().c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      throw std::runtime_error("the tests run as root but there is no `postgres` user to run PostgreSQL "
+                               "as; install the postgresql package (scripts/setup.sh)");
+  }
+  data_ = dir_.file("data");
+  RunResult init = run(as_postgres({kBinDir + "initdb", "-D", data_, "-A", "trust", "-U", "postgres",
+                                    "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"}));
+  if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + tail(init.err + init.out));
+  port_ = free_port();
+  start();
+}
+
+PostgresServer::~PostgresServer() {
+  // An immediate shutdown: nothing of the cluster is kept, so nothing needs a checkpoint.
+  if (server_) server_->stop(SIGQUIT);
+  server_.reset();
+}
+
+PostgresServer& PostgresServer::shared() {
+  static PostgresServer server;
+  return server;
+}
+
+std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> argv) const {
+  // setpriv execs in place, so the server is our child; --pdeathsig makes it quit if this test
+  // process dies without its destructor (a crash), so that no cluster is left running.
+  std::vector<std::string> out = {"/usr/bin/setpriv"};
+  if (geteuid() == 0) out.insert(out.end(), {"--reuid=postgres", "--regid=postgres", "--init-groups"});
+  out.insert(out.end(), {"--pdeathsig", "SIGQUIT", "--"});
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+void PostgresServer::start() {
+  server_ = std::make_unique<Process>(
+      as_postgres({kBinDir + "postgres", "-D", data_, "-p", std::to_string(port_), "-k",
+                   dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                   "-c", "full_page_writes=off", "-c", "max_connections=200"}),
+      dir_.file("postgres.log"));
+  const std::string conninfo = uri("postgres") + "?connect_timeout=2";
+  for (int i = 0; i < 300; ++i) {
+    if (PQping(conninfo.c_str()) == PQPING_OK) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("PostgreSQL did not start within 30 s: " + tail(read_file(dir_.file("postgres.log"))));
+}
+
+void PostgresServer::stop() {
+  if (server_) server_->stop(SIGINT, std::chrono::seconds(30));
+  server_.reset();
+}
+
+std::string PostgresServer::uri(const std::string& database) const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;
+}
+
+std::string PostgresServer::query(const std::string& database, const std::string& sql) const {
+  PGconn* conn = PQconnectdb(uri(database).c_str());
+  std::string out, error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* r = PQexec(conn, sql.c_str());
+    const ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) error = PQresultErrorMessage(r);
+    for (int row = 0; s == PGRES_TUPLES_OK && row < PQntuples(r); ++row)
+      out += std::string(PQgetvalue(r, row, 0)) + "\n";
+    PQclear(r);
+  }
+  PQfinish(conn);
+  if (!error.empty()) throw std::runtime_error("PostgreSQL test query failed: " + error);
+  return out;
+}
+
+std::string PostgresServer::create_database() {
+  const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++databases_);
+  query("postgres", "CREATE DATABASE " + name);
+  return uri(name);
+}
+
+}  // namespace test
