@@ -114,6 +114,18 @@ Status read_workers(const json& j, WorkerConfig& out) {
   return Status::Ok();
 }
 
+Status read_store(const json& j, StoreConfig& out) {
+  if (!j.is_object()) return bad("store", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "store." + k;
+    Status s;
+    if (k == "pool_size") s = read_int(v, name, out.pool_size, 1, 1000);
+    else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -143,6 +155,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
     else if (k == "federation") s = read_federation(v, c.federation);
     else if (k == "workers") s = read_workers(v, c.workers);
+    else if (k == "store") s = read_store(v, c.store);
     else s = bad(k, "is not a known setting");
     if (!s.ok()) return s;
   }

@@ -54,6 +54,13 @@ struct WorkerConfig {
   std::size_t queue = 256;
 };
 
+// The index (DESIGN.md §10); --db names it.
+struct StoreConfig {
+  // PostgreSQL: connections this process opens at most, made on demand (docs/OPERATIONS.md).
+  // Unused for an SQLite index.
+  std::size_t pool_size = 8;
+};
+
 struct Config {
   int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
@@ -69,6 +76,7 @@ struct Config {
   RateLimits rate_limits;
   FederationConfig federation;
   WorkerConfig workers;
+  StoreConfig store;
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

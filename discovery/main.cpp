@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   }
   if (a.threads > 0) config.threads = a.threads;
 
-  auto store = resolver::open_store(a.db, resolver::OpenMode::must_exist);
+  auto store = resolver::open_store(a.db, resolver::OpenMode::must_exist, {.pool_size = config.store.pool_size});
   if (!store) return failure(store.status().message());
   resolver::Keyring keyring;
   if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());
@@ -161,12 +161,17 @@ int main(int argc, char** argv) {
     auto secret = (*store)->secret("rate_limiter");
     if (!secret) return failure(secret.status().message());
     auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
-    std::string path = config.rate_limits.snapshot.empty() ? resolver::sqlite_path(a.db) + ".ratelimit"
-                                                           : config.rate_limits.snapshot;
-    snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
-        *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
-    (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored
-    snapshotter->start(std::chrono::seconds(config.rate_limits.snapshot_interval_s));
+    // A PostgreSQL index names no local file: its budgets are snapshotted only where
+    // rate_limits.snapshot says.
+    std::string path = config.rate_limits.snapshot;
+    if (path.empty() && resolver::store_kind(a.db) == resolver::StoreKind::sqlite)
+      path = resolver::sqlite_path(a.db) + ".ratelimit";
+    if (!path.empty()) {
+      snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
+          *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
+      (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored
+      snapshotter->start(std::chrono::seconds(config.rate_limits.snapshot_interval_s));
+    }
     limiter = std::move(local);
   } else {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();

@@ -101,6 +101,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
     PQfinish(conn);
     return Status(Code::unavailable, "connecting to PostgreSQL failed: " + why);
   }
+  // libpq prints a server's message that arrives between statements (a shutdown's FATAL) on
+  // stderr; the next call on the connection reports it as a Status instead.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 

@@ -16,17 +16,20 @@ TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   CHECK(c->federation.peer_timeout_ms == 800);
   CHECK(c->federation.max_peer_response_bytes == 4194304);
   CHECK_FALSE(c->federation.anonymous);
+  CHECK(c->store.pool_size == 8);
 }
 
 TEST_CASE("config: overrides") {
   auto c = discovery::parse_config(
-      R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true}})");
+      R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true},)"
+      R"( "store": {"pool_size": 16}})");
   REQUIRE(c.ok());
   CHECK(c->threads == 4);
   CHECK(c->max_batch == 10);
   CHECK(c->rate_limits.peer.burst == 5);
   CHECK(c->rate_limits.peer.rate == 1000);
   CHECK(c->federation.anonymous);
+  CHECK(c->store.pool_size == 16);
 }
 
 TEST_CASE("config: bad files are invalid_request with the key named") {
@@ -41,6 +44,8 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
       {R"({"rate_limits": {"guest": {}}})", "rate_limits.guest"},
       {R"({"rate_limits": {"client": {"rate": -1}}})", "rate_limits.client.rate"},
       {R"({"federation": {"anonymous": 1}})", "federation.anonymous"},
+      {R"({"store": {"pool_size": 0}})", "\"store.pool_size\" must be between 1 and 1000"},
+      {R"({"store": {"pool": 4}})", "\"store.pool\" is not a known setting"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tests/support/postgres_server.hpp"
 #include "tests/support/process.hpp"
 
 using namespace resolver;
@@ -74,10 +75,12 @@ TEST_CASE("open_store refuses what names no index it can open, with exact codes"
       {"sqlite:", OpenMode::create_if_missing, Code::invalid_request},
       {missing, OpenMode::must_exist, Code::not_found},
       {"sqlite:" + missing, OpenMode::must_exist, Code::not_found},
-      {"postgresql://dp:hunter2@db.internal/discovery", OpenMode::must_exist,
-       Code::invalid_request},
-      {"postgres://dp:hunter2@db.internal/discovery", OpenMode::create_if_missing,
-       Code::invalid_request},
+      // Port 1 on the loopback refuses: PostgreSQL cannot be reached.
+      {"postgresql://dp:hunter2@127.0.0.1:1/discovery", OpenMode::must_exist, Code::unavailable},
+      {"postgres://dp:hunter2@127.0.0.1:1/discovery", OpenMode::create_if_missing,
+       Code::unavailable},
+      {"postgresql://dp:hunter2@127.0.0.1:notaport/discovery", OpenMode::must_exist,
+       Code::unavailable},
   };
   for (const Case& c : cases) {
     CAPTURE(c.spec);
@@ -88,7 +91,20 @@ TEST_CASE("open_store refuses what names no index it can open, with exact codes"
   }
   CHECK_FALSE(std::filesystem::exists(missing));
   CHECK_FALSE(std::filesystem::exists("postgres:"));  // no file made of a URI
-  CHECK(open_store("postgresql://db.internal/d", OpenMode::must_exist).status().message() ==
-        "PostgreSQL indexes (postgresql://...) are not supported by this build yet; use an SQLite "
-        "path.");
+}
+
+TEST_CASE("open_store opens a PostgreSQL index by URI, and says to run init when there is none") {
+  const std::string uri = test::PostgresServer::shared().create_database();
+  auto missing = open_store(uri, OpenMode::must_exist);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == Code::not_found);
+  CHECK(missing.status().message() ==
+        "the PostgreSQL database holds no index; create it with 'discoveryctl --db "
+        "postgresql://... init --issuer DOMAIN'");
+  auto created = open_store(uri, OpenMode::create_if_missing, {.pool_size = 2});
+  REQUIRE(created.ok());
+  REQUIRE((*created)->set_issuer("dp.example").ok());
+  auto opened = open_store(uri, OpenMode::must_exist);
+  REQUIRE(opened.ok());
+  CHECK(*(*opened)->issuer() == "dp.example");
 }
