@@ -53,6 +53,8 @@ Response error_response(const resolver::Status& status, const std::string& reque
   // replace: a message may quote a truncated field name; never let that become a 500.
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.headers.emplace_back("X-Request-Id", request_id);
+  // Every 503 is temporary (a busy worker pool, the index unreachable): say when to come back.
+  if (status.code() == resolver::Code::unavailable) r.headers.emplace_back("Retry-After", "1");
   if (status.code() == resolver::Code::unauthorized) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mimi-discovery\"");
   }

@@ -130,7 +130,6 @@ void Service::handle_async(Request request, Done done) {
     metrics_.record_shed(job->name);
     Response r = error(*job, Status(Code::unavailable,
                                     "The server is busy with slow requests; retry in a second."));
-    r.headers.emplace_back("Retry-After", "1");
     finish(*job, r);
     return done(std::move(r));
   }

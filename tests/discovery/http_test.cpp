@@ -27,6 +27,13 @@ TEST_CASE("error_response: JSON body, request id, content type") {
   CHECK(j["error"]["code"] == "forbidden");
   CHECK(j["error"]["message"] == "No.");
   CHECK(r.headers.at(0) == std::pair<std::string, std::string>("X-Request-Id", "abc"));
+  CHECK(r.headers.size() == 1);
+}
+
+TEST_CASE("error_response: a 503 says when to retry") {
+  auto r = discovery::error_response(resolver::Status(resolver::Code::unavailable, "The index cannot be read."), "abc");
+  CHECK(r.status == 503);
+  CHECK(r.headers.at(1) == std::pair<std::string, std::string>("Retry-After", "1"));
 }
 
 TEST_CASE("Request::header ignores case") {

@@ -152,7 +152,7 @@ TEST_CASE("usage errors exit 2, failures exit 1, help exits 0") {
   CHECK(no_db.exit_code == 2);
 }
 
-TEST_CASE("--db takes sqlite:PATH, and a PostgreSQL URI fails with one clear sentence") {
+TEST_CASE("--db takes sqlite:PATH, and an unreachable PostgreSQL fails with one clear sentence") {
   Ctl ctl;
   ctl.db = "sqlite:" + ctl.dir.file("index.db");
   REQUIRE(ctl({"init", "--issuer", "dp.example"}).exit_code == 0);
@@ -161,6 +161,6 @@ TEST_CASE("--db takes sqlite:PATH, and a PostgreSQL URI fails with one clear sen
   ctl.db = "postgresql://dp:hunter2@127.0.0.1:9/discovery";
   auto pg = ctl({"init", "--issuer", "dp.example"});
   CHECK(pg.exit_code == 1);
-  CHECK(pg.err.find("PostgreSQL indexes") != std::string::npos);
+  CHECK(pg.err.find("connecting to PostgreSQL failed") != std::string::npos);
   CHECK(pg.err.find("hunter2") == std::string::npos);
 }

@@ -28,10 +28,12 @@ inline std::string last_line(const std::string& out) {
   return nl == std::string::npos ? s : s.substr(nl + 1);
 }
 
-// The demo index (data/demo.jsonl) with an admin and a client token.
+// The demo index (data/demo.jsonl) with an admin and a client token, in an SQLite file of a
+// temporary folder or, given a --db value (a PostgreSQL URI), there.
 class DemoIndex {
  public:
-  DemoIndex() : db(dir.file("index.db")) {
+  explicit DemoIndex(const std::string& db_spec = {})
+      : db(db_spec.empty() ? dir.file("index.db") : db_spec) {
     ctl({"init", "--issuer", "dp.example"});
     ctl({"import", source_path("data/demo.jsonl")});
     admin = last_line(ctl({"token", "create", "--role", "admin"}));

@@ -1,0 +1,125 @@
+// End-to-end tests on PostgreSQL (DESIGN.md §10): the real discoveryctl and discoveryd binaries
+// on a real PostgreSQL 15 that the test starts (tests/support/postgres_server.hpp): every
+// discoveryctl command, two discoveryd nodes on one index, and PostgreSQL stopped and restarted
+// under them.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/server_fixture.hpp"
+#include "tests/support/postgres_server.hpp"
+
+using json = nlohmann::json;
+
+namespace {
+
+// GET `path` on `server` and its status (0 when no answer came).
+int status_of(const test::Server& server, const std::string& path) {
+  auto r = test::client_for(server)->Get(path.c_str());
+  return r ? r->status : 0;
+}
+
+json lookup(const test::Server& server, const std::string& id) {
+  auto r = test::client_for(server)->Get(("/v1/lookup?id=" + id).c_str());
+  REQUIRE(r);
+  REQUIRE_MESSAGE(r->status == 200, r->body);
+  return json::parse(r->body);
+}
+
+// Waits up to 15 s for `server` to answer `path` with 200.
+bool answers_again(const test::Server& server, const std::string& path) {
+  for (int i = 0; i < 150; ++i) {
+    if (status_of(server, path) == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("PostgreSQL: every discoveryctl command, and the same export as SQLite's") {
+  test::DemoIndex pg(test::PostgresServer::shared().create_database());
+  test::DemoIndex sqlite;
+  CHECK_THROWS(pg.ctl({"init", "--issuer", "dp.example"}));  // already initialised
+  const std::string exported = pg.ctl({"export"});
+  CHECK(exported == sqlite.ctl({"export"}));  // the same records, byte for byte
+  CHECK(json::parse(pg.ctl({"stats"})) == json::parse(sqlite.ctl({"stats"})));
+
+  auto found = json::parse(pg.ctl({"lookup", "+1 (415) 555-2671"}));
+  CHECK(found["status"] == "found");
+  CHECK(found["mappings"].size() == 2);
+  pg.ctl({"optout", "tel:+14155552671"});
+  CHECK(json::parse(pg.ctl({"lookup", "+14155552671"}))["status"] == "opted_out");
+  pg.ctl({"optin", "+14155552671"});
+  CHECK(json::parse(pg.ctl({"lookup", "+14155552671"}))["status"] == "not_found");
+
+  const std::string reimported = pg.ctl({"import", "-"});  // nothing on stdin: nothing changes
+  CHECK(reimported.find("0 inserted, 0 updated") != std::string::npos);
+  test::RunResult again = test::run({test::bin("discoveryctl"), "--db", pg.db, "import", "-"}, exported);
+  REQUIRE(again.exit_code == 0);
+  // The two mappings the opt-out removed come back; the others were there and are updated.
+  CHECK_MESSAGE(again.out.find("2 inserted, ") != std::string::npos, again.out);
+  CHECK(json::parse(pg.ctl({"lookup", "+14155552671"}))["status"] == "found");
+
+  CHECK(pg.ctl({"token", "list"}).find("admin") != std::string::npos);
+  pg.ctl({"peer", "add", "--domain", "peer.example", "--url", "https://peer.example", "--key",
+          "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+  CHECK(pg.ctl({"peer", "list"}).find("peer.example") != std::string::npos);
+  pg.ctl({"key", "rotate"});
+  CHECK(json::parse(pg.ctl({"stats"}))["peers"] == 1);
+}
+
+TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writes at once") {
+  test::DemoIndex demo(test::PostgresServer::shared().create_database());
+  test::Server a(demo.db);
+  test::Server b(demo.db);
+  CHECK(lookup(b, "carol@example.net")["status"] == "not_found");
+  auto put = test::client_for(a)->Put(
+      "/v1/admin/mappings", test::bearer(demo.admin),
+      R"({"mappings": [{"identifier": "carol@example.net", "provider": "chat.example",)"
+      R"( "user": "mimi://chat.example/u/carol"}]})",
+      "application/json");
+  REQUIRE(put);
+  REQUIRE_MESSAGE(put->status == 200, put->body);
+  const json served = lookup(b, "carol@example.net");  // no wait: the next request
+  CHECK(served["status"] == "found");
+  CHECK(served["mappings"][0]["user"] == "mimi://chat.example/u/carol");
+
+  demo.ctl({"optout", "carol@example.net"});  // discoveryctl beside the nodes
+  CHECK(lookup(a, "carol@example.net")["status"] == "opted_out");
+  CHECK(lookup(b, "carol@example.net")["status"] == "opted_out");
+}
+
+TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted, they serve again") {
+  test::PostgresServer postgres;  // its own server, since this test stops it
+  test::DemoIndex demo(postgres.create_database());
+  test::Server a(demo.db);
+  test::Server b(demo.db);
+  auto put = test::client_for(a)->Put(
+      "/v1/admin/mappings", test::bearer(demo.admin),
+      R"({"mappings": [{"identifier": "dave@example.net", "provider": "chat.example",)"
+      R"( "user": "mimi://chat.example/u/dave"}]})",
+      "application/json");
+  REQUIRE(put);
+  REQUIRE(put->status == 200);  // acknowledged: it must survive the restart
+  CHECK(lookup(b, "alice@example.com")["status"] == "found");
+
+  postgres.stop();
+  for (const test::Server* node : {&a, &b}) {
+    auto r = test::client_for(*node)->Get("/v1/lookup?id=alice@example.com");
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(json::parse(r->body)["error"]["code"] == "unavailable");
+    CHECK(r->get_header_value("Retry-After") == "1");
+    CHECK(status_of(*node, "/healthz") == 503);
+  }
+
+  postgres.start();
+  CHECK(answers_again(a, "/healthz"));
+  CHECK(answers_again(b, "/v1/lookup?id=dave@example.net"));
+  CHECK(lookup(a, "dave@example.net")["mappings"][0]["user"] == "mimi://chat.example/u/dave");
+  CHECK(lookup(b, "alice@example.com")["status"] == "found");
+}
