@@ -47,7 +47,7 @@ pg_stop() {
 }
 trap pg_stop EXIT
 uri() { echo "postgresql://postgres@127.0.0.1:$PGPORT/$1"; }
-sql() { psql -q -X -v ON_ERROR_STOP=1 -d "$(uri "${2:-postgres}")" -c "$1" >/dev/null; }
+sql() { PGOPTIONS="-c client_min_messages=warning" psql -q -X -v ON_ERROR_STOP=1 -d "$(uri "${2:-postgres}")" -c "$1" >/dev/null; }
 fresh_db() { sql "DROP DATABASE IF EXISTS $1" && sql "CREATE DATABASE $1"; }
 
 # --- import: ours against \copy + canonicalisation --------------------------------------------

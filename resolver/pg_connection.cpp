@@ -185,7 +185,10 @@ Status PgConnection::copy_in(const std::string& copy_sql, std::string_view data,
 }
 
 bool PgConnection::alive() {
-  return PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK;
+  // A server that ends a session (a shutdown, pg_terminate_backend) sends a FATAL message and
+  // then closes: the first read may take only the message, the second sees the close. Both are
+  // non-blocking reads that find nothing on a healthy idle connection.
+  return PQconsumeInput(conn_) == 1 && PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK;
 }
 
 }  // namespace resolver

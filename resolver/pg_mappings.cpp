@@ -1,5 +1,6 @@
 // PgStore: lookups, admin writes and export of mappings and opt-outs.
 #include <algorithm>
+#include <functional>
 #include <tuple>
 #include <unordered_map>
 
@@ -43,6 +44,20 @@ void read_mapping_columns(const PgResult& r, int row, int first, Mapping& m) {
   m.updated_at = r.integer(row, first + 4);
   m.expires_at = r.optional_integer(row, first + 5);
   m.revision = r.integer(row, first + 6);
+}
+
+// FETCHes the open `cursor` a batch at a time until it is exhausted, calling `each` for every
+// row; stops at the first non-ok status, its own or `each`'s.
+Status fetch_all(PgConnection& c, const std::string& cursor, std::string_view what,
+                 const std::function<Status(const PgResult&, int)>& each) {
+  const std::string fetch = "FETCH " + std::to_string(kExportBatch) + " FROM " + cursor;
+  for (;;) {
+    auto r = c.run_once(fetch, {}, what);
+    if (!r) return r.status();
+    for (int row = 0; row < r->rows(); ++row)
+      if (Status s = each(*r, row); !s.ok()) return s;
+    if (r->rows() < kExportBatch) return Status::Ok();
+  }
 }
 
 }  // namespace
@@ -165,29 +180,19 @@ Status PgStore::export_all(const std::function<Status(const ExportRecord&)>& sin
                               " SELECT identifier FROM optouts ORDER BY identifier";
   if (Status s = c.exec(declare, "starting the export"); !s.ok()) return s;
   ExportRecord rec;
-  for (;;) {
-    auto r = c.run_once("FETCH " + std::to_string(kExportBatch) + " FROM export_mappings", {},
-                        "exporting mappings");
-    if (!r) return r.status();
-    for (int row = 0; row < r->rows(); ++row) {
-      rec.mapping.identifier = r->text(row, 0);
-      read_mapping_columns(*r, row, 1, rec.mapping);
-      if (Status s = sink(rec); !s.ok()) return s;
-    }
-    if (r->rows() < kExportBatch) break;
-  }
+  Status s = fetch_all(c, "export_mappings", "exporting mappings", [&](const PgResult& r, int row) {
+    rec.mapping.identifier = r.text(row, 0);
+    read_mapping_columns(r, row, 1, rec.mapping);
+    return sink(rec);
+  });
+  if (!s.ok()) return s;
   rec = ExportRecord{};
   rec.optout = true;
-  for (;;) {
-    auto r = c.run_once("FETCH " + std::to_string(kExportBatch) + " FROM export_optouts", {},
-                        "exporting opt-outs");
-    if (!r) return r.status();
-    for (int row = 0; row < r->rows(); ++row) {
-      rec.mapping.identifier = r->text(row, 0);
-      if (Status s = sink(rec); !s.ok()) return s;
-    }
-    if (r->rows() < kExportBatch) break;
-  }
+  s = fetch_all(c, "export_optouts", "exporting opt-outs", [&](const PgResult& r, int row) {
+    rec.mapping.identifier = r.text(row, 0);
+    return sink(rec);
+  });
+  if (!s.ok()) return s;
   return c.exec("COMMIT", "ending the export");
 }
 

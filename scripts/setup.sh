@@ -20,8 +20,16 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   SUDO=""
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  # A service a package would start (postgresql's cluster "main" on port 5432) is not started:
+  # the tests start their own servers on free ports (docs/DEPENDENCIES.md).
+  policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [[ -z $policy ]] || $SUDO rm -f "$policy"
 fi
 
 # Relative paths in ccache keys let clones in other folders share the cache.

@@ -29,6 +29,15 @@ json lookup(const test::Server& server, const std::string& id) {
   return json::parse(r->body);
 }
 
+// PUT one mapping of `identifier` at chat.example through `server`'s admin API; its status.
+int put_mapping(const test::Server& server, const std::string& admin, const std::string& identifier,
+                const std::string& user) {
+  const json body = {{"mappings", {{{"identifier", identifier}, {"provider", "chat.example"}, {"user", user}}}}};
+  auto r = test::client_for(server)->Put("/v1/admin/mappings", test::bearer(admin), body.dump(),
+                                         "application/json");
+  return r ? r->status : 0;
+}
+
 // Waits up to 15 s for `server` to answer `path` with 200.
 bool answers_again(const test::Server& server, const std::string& path) {
   for (int i = 0; i < 150; ++i) {
@@ -77,13 +86,7 @@ TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writ
   test::Server a(demo.db);
   test::Server b(demo.db);
   CHECK(lookup(b, "carol@example.net")["status"] == "not_found");
-  auto put = test::client_for(a)->Put(
-      "/v1/admin/mappings", test::bearer(demo.admin),
-      R"({"mappings": [{"identifier": "carol@example.net", "provider": "chat.example",)"
-      R"( "user": "mimi://chat.example/u/carol"}]})",
-      "application/json");
-  REQUIRE(put);
-  REQUIRE_MESSAGE(put->status == 200, put->body);
+  REQUIRE(put_mapping(a, demo.admin, "carol@example.net", "mimi://chat.example/u/carol") == 200);
   const json served = lookup(b, "carol@example.net");  // no wait: the next request
   CHECK(served["status"] == "found");
   CHECK(served["mappings"][0]["user"] == "mimi://chat.example/u/carol");
@@ -98,13 +101,8 @@ TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted
   test::DemoIndex demo(postgres.create_database());
   test::Server a(demo.db);
   test::Server b(demo.db);
-  auto put = test::client_for(a)->Put(
-      "/v1/admin/mappings", test::bearer(demo.admin),
-      R"({"mappings": [{"identifier": "dave@example.net", "provider": "chat.example",)"
-      R"( "user": "mimi://chat.example/u/dave"}]})",
-      "application/json");
-  REQUIRE(put);
-  REQUIRE(put->status == 200);  // acknowledged: it must survive the restart
+  // Acknowledged: it must survive the restart.
+  REQUIRE(put_mapping(a, demo.admin, "dave@example.net", "mimi://chat.example/u/dave") == 200);
   CHECK(lookup(b, "alice@example.com")["status"] == "found");
 
   postgres.stop();

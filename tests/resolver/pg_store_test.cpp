@@ -149,3 +149,20 @@ TEST_CASE("PgStore: secret() gives every store on one database the same value, e
   CHECK(from_a == from_b);
   CHECK(*a->secret("other") != from_a);
 }
+
+TEST_CASE("PgStore: a pooled connection the server dropped is replaced without an error") {
+  test::PostgresServer& server = test::PostgresServer::shared();
+  const std::string uri = server.create_database();
+  const std::string name = uri.substr(uri.rfind('/') + 1);
+  const auto store = open_new(uri, 1);
+  REQUIRE(store->check().ok());
+  CHECK(server.query("postgres", "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                 " WHERE datname = '" + name + "'") == "1\n");
+  // The server told the idle connection before closing it, so the pool sees it gone.
+  for (int i = 0; i < 50 && server.query("postgres", "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '" +
+                                                         name + "'") != "0\n";
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(store->check().ok());
+  CHECK(store->upsert_mappings({test::mapping("tel:+1", "a.example", "u")}).ok());
+}
