@@ -245,6 +245,19 @@ federation_scenario() {
     "$(fmt "$r" 3)" ">= 0.8" "$(verdict "$r" ">=" 0.8)"
 }
 
+# Scenario 8: bench/pg.sh, whose last line is "result batch_ratio=.. pg_ids_s=.. sqlite_ids_s=..
+# import_ratio=.. ours_s=.. floor_s=..": PgStore beside SqliteStore and beside its import floor.
+pg_scenario() {
+  local result batch import
+  result=$(bench/pg.sh "$INDEX" "$IMPORT_RUNS" | tee /dev/stderr | grep '^result ')
+  batch=$(field batch_ratio "$result") import=$(field import_ratio "$result")
+  row "8. PostgreSQL: batch of $BATCH, warm (identifiers/s)" "$(fmt "$(field pg_ids_s "$result")")" \
+    "SqliteStore: $(fmt "$(field sqlite_ids_s "$result")")" "$(fmt "$batch" 3)" ">= 0.5" "$(verdict "$batch" ">=" 0.5)"
+  row "8. PostgreSQL: import of $(fmt "$INDEX") rows (s)" "$(fmt "$(field ours_s "$result")" 2)" \
+    "psql \\copy + canonicalisation floor: $(fmt "$(field floor_s "$result")" 2)" "$(fmt "$import" 3)" "<= 1.5" \
+    "$(verdict "$import" "<=" 1.5)"
+}
+
 timed "build (Release)" build
 if [[ -s bench/out/rows_$LARGE.ok && -s bench/out/index_$LARGE.db.ok ]]; then
   say "the $(fmt "$LARGE")-row set ($(cat "bench/out/rows_$LARGE.ok")) and index ($(cat "bench/out/index_$LARGE.db.ok")) of an earlier run are there: reused if still whole"
@@ -258,6 +271,7 @@ peak_rss
 timed "scenario 6: scale" scale
 timed "scenario 4: import" import_scenario
 timed "scenario 7: federation" federation_scenario
+timed "scenario 8: PostgreSQL" pg_scenario
 
 ELAPSED=$(echo "$(now) - $T_START" | bc)
 {
