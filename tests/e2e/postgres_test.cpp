@@ -78,7 +78,24 @@ TEST_CASE("PostgreSQL: every discoveryctl command, and the same export as SQLite
           "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
   CHECK(pg.ctl({"peer", "list"}).find("peer.example") != std::string::npos);
   pg.ctl({"key", "rotate"});
+  CHECK(json::parse(pg.ctl({"key", "show"}))["keys"].size() == 2);
   CHECK(json::parse(pg.ctl({"stats"}))["peers"] == 1);
+  pg.ctl({"peer", "remove", "peer.example"});
+  const json tokens = json::parse(pg.ctl({"token", "list"}));
+  REQUIRE(tokens.size() == 2);
+  pg.ctl({"token", "revoke", tokens[0]["id"].get<std::string>()});
+  const json stats = json::parse(pg.ctl({"stats"}));
+  CHECK(stats["peers"] == 0);
+  CHECK(stats["tokens"] == 1);
+
+  pg.ctl({"remove", "alice@example.com"});
+  CHECK(json::parse(pg.ctl({"lookup", "alice@example.com"}))["status"] == "not_found");
+  test::write_file(pg.dir.file("rows.csv"),
+                   "identifier,provider,user,tags,expires_at\n"
+                   "alice@example.com,chat.example,mimi://chat.example/u/a,personal;work,\n");
+  CHECK(pg.ctl({"import", pg.dir.file("rows.csv"), "--format", "csv"}).find("1 inserted") !=
+        std::string::npos);
+  CHECK(json::parse(pg.ctl({"lookup", "alice@example.com"}))["mappings"][0]["tags"].size() == 2);
 }
 
 TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writes at once") {
