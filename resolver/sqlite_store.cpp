@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "resolver/sqlite_connection.hpp"
 #include "resolver/sqlite_store_internal.hpp"
@@ -130,28 +131,41 @@ Status SqliteStore::set_issuer(const std::string& domain) {
 Result<std::string> SqliteStore::secret(const std::string& name) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  unsigned char fresh[32];
-  if (RAND_bytes(fresh, sizeof fresh) != 1) return Status(Code::internal, "the system random generator failed");
   static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : fresh) {
-    hex.push_back(kHex[c >> 4]);
-    hex.push_back(kHex[c & 15]);
+  const std::string key = "secret:" + name;
+  auto read = [&]() -> Result<std::optional<std::string>> {
+    auto get = (*lease)->prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!get) return get.status();
+    auto row = get->bind(1, key).step("reading a secret");
+    if (!row) return row.status();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(get->text(0));
+  };
+  // Read first: an index served read-only still yields the secrets it holds.
+  auto stored = read();
+  if (!stored) return stored.status();
+  if (!*stored) {
+    unsigned char fresh[32];
+    if (RAND_bytes(fresh, sizeof fresh) != 1) return Status(Code::internal, "the system random generator failed");
+    std::string hex;
+    for (unsigned char c : fresh) {
+      hex.push_back(kHex[c >> 4]);
+      hex.push_back(kHex[c & 15]);
+    }
+    // First writer wins; every later call (and every other process) reads the same value.
+    auto put = (*lease)->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+    if (!put) return put.status();
+    if (auto r = put->bind(1, key).bind(2, hex).run("recording a secret"); !r) return r.status();
+    stored = read();
+    if (!stored) return stored.status();
   }
-  // First writer wins; every later call (and every other process) reads the same value.
-  auto put = (*lease)->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
-  if (!put) return put.status();
-  if (auto r = put->bind(1, "secret:" + name).bind(2, hex).run("recording a secret"); !r) return r.status();
-  auto get = (*lease)->prepare("SELECT value FROM meta WHERE key = ?1");
-  if (!get) return get.status();
-  auto row = get->bind(1, "secret:" + name).step("reading a secret");
-  if (!row) return row.status();
-  std::string_view stored = *row ? get->text(0) : std::string_view();
-  if (stored.size() != 64 || stored.find_first_not_of(kHex) != std::string_view::npos) return Status(Code::internal, "the index holds a malformed secret " + name);
+  const std::string text = stored->value_or("");
+  if (text.size() != 64 || text.find_first_not_of(kHex) != std::string::npos)
+    return Status(Code::internal, "the index holds a malformed secret " + name);
   std::string out;
   for (std::size_t i = 0; i < 64; i += 2) {
     auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    out.push_back(static_cast<char>(nibble(stored[i]) << 4 | nibble(stored[i + 1])));
+    out.push_back(static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1])));
   }
   return out;
 }
