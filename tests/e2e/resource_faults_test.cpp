@@ -117,14 +117,22 @@ void check_reads_served(httplib::Client& c) {
 
 std::string error_message(const std::string& body) { return json::parse(body)["error"]["message"]; }
 
+// The demo index on a small disk, served by discoveryd.
+struct ServedSmallDisk {
+  explicit ServedSmallDisk(std::size_t bytes)
+      : disk(bytes), index(disk.path()), server(index.db), c(test::client_for(server)), before(index.count()) {}
+  SmallDisk disk;
+  Index index;
+  test::Server server;
+  std::unique_ptr<httplib::Client> c;
+  const std::int64_t before;  // mappings at the start
+};
+
 }  // namespace
 
 TEST_CASE("a full disk: admin writes get 503 naming it, nothing half-written, reads go on, writes resume") {
-  SmallDisk disk(4 << 20);
-  Index index(disk.path());
-  test::Server server(index.db);
-  auto c = test::client_for(server);
-  const std::int64_t before = index.count();
+  ServedSmallDisk t(4 << 20);
+  auto& [disk, index, server, c, before] = t;
   disk.fill();
 
   const json body = {{"mappings", mappings("full", 1000)}};
@@ -144,11 +152,8 @@ TEST_CASE("a full disk: admin writes get 503 naming it, nothing half-written, re
 }
 
 TEST_CASE("a full disk: an import fails with exit 1 naming it, imports nothing, and the server keeps serving") {
-  SmallDisk disk(2 << 20);
-  Index index(disk.path());
-  test::Server server(index.db);
-  auto c = test::client_for(server);
-  const std::int64_t before = index.count();
+  ServedSmallDisk t(2 << 20);
+  auto& [disk, index, server, c, before] = t;
   // The import file lives elsewhere: only the index's disk is full.
   test::TempDir elsewhere;
   const std::string rows = elsewhere.file("rows.jsonl");
