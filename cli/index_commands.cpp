@@ -28,6 +28,9 @@ Status init(const Args& a, Context& ctx) {
   if (Status s = (*store)->set_issuer(*domain); !s.ok()) return s;
   auto kid = resolver::create_signing_key(**store, ctx.clock.now());
   if (!kid) return kid.status();
+  // Made now rather than at discoveryd's first start, so that an index served from a read-only
+  // volume holds every secret discoveryd needs.
+  if (auto secret = (*store)->secret("rate_limiter"); !secret) return secret.status();
   ctx.io.out << "initialised " << ctx.db << " for issuer " << *domain << " (signing key " << *kid << ")\n";
   return Status::Ok();
 }

@@ -144,16 +144,22 @@ Status PgStore::set_issuer(const std::string& domain) {
 Result<std::string> PgStore::secret(const std::string& name) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto hex = new_secret_hex();
-  if (!hex) return hex.status();
-  // First writer wins, across processes too: a racing insert does nothing and both read the same.
   const std::string key = "secret:" + name;
-  auto put = (*lease)->run("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                           {key, *hex}, "recording a secret");
-  if (!put) return put.status();
-  auto get = (*lease)->run("SELECT value FROM meta WHERE key = $1", {key}, "reading a secret");
-  if (!get) return get.status();
-  return secret_from_hex(get->rows() ? get->text(0, 0) : std::string_view(), name);
+  auto read = [&] { return (*lease)->run("SELECT value FROM meta WHERE key = $1", {key}, "reading a secret"); };
+  // Read first, as SqliteStore does; only a missing secret is written.
+  auto got = read();
+  if (!got) return got.status();
+  if (got->rows() == 0) {
+    auto hex = new_secret_hex();
+    if (!hex) return hex.status();
+    // First writer wins, across processes too: a racing insert does nothing and both read the same.
+    auto put = (*lease)->run("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                             {key, *hex}, "recording a secret");
+    if (!put) return put.status();
+    got = read();
+    if (!got) return got.status();
+  }
+  return secret_from_hex(got->rows() ? got->text(0, 0) : std::string_view(), name);
 }
 
 Result<Stats> PgStore::stats() {

@@ -1,6 +1,11 @@
 // SQLite handles and statements, and the single place SQLite codes become our codes.
 #include "resolver/sqlite_connection.hpp"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -19,12 +24,14 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_CORRUPT:
       return Status(Code::unavailable, prefix + "the file is not a valid index (" + detail + ")");
     case SQLITE_FULL:
-      return Status(Code::unavailable, prefix + "the disk is full");
+      return Status(Code::unavailable, prefix + "the disk is full; free space on the index's file system and try again");
     case SQLITE_IOERR:
       return Status(Code::unavailable, prefix + "an I/O error occurred (" + detail + ")");
     case SQLITE_READONLY:
     case SQLITE_PERM:
-      return Status(Code::unavailable, prefix + "the index is read-only (" + detail + ")");
+      return Status(Code::unavailable,
+                    prefix + "the index is read-only (its file or file system does not allow writes: " +
+                        detail + "); it can be read but not changed");
     case SQLITE_CONSTRAINT:
       return Status(Code::already_exists, prefix + "a record with the same key already exists");
     default:
@@ -87,11 +94,56 @@ std::optional<std::int64_t> Statement::optional_integer(int col) const {
   return sqlite3_column_int64(stmt_, col);
 }
 
+namespace {
+
+// How an existing index file can be opened. An index on a read-only file system (a read-only
+// volume or mount) is opened immutable: SQLite then needs no -shm file, which it could not create
+// there, and no process can change the file through this mount. A file this process may not write
+// on a writable file system is opened read-only and still sees other processes' commits.
+enum class Access { read_write, read_only, immutable };
+
+Access access_of(const std::string& path) {
+  if (::access(path.c_str(), W_OK) == 0) return Access::read_write;
+  const int why = errno;
+  if (why != EACCES && why != EROFS && why != EPERM) return Access::read_write;  // the open names it
+  struct statvfs fs {};
+  std::error_code ec;
+  // A WAL left with commits in it must be read, so immutable (which ignores it) is not for it.
+  if (::statvfs(path.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY)) {
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal", ec);
+    if (ec || wal_bytes == 0) return Access::immutable;
+  }
+  return Access::read_only;
+}
+
+// A file: URI for `path` (RFC 3986 percent-encoding of what a URI path cannot hold as is).
+std::string file_uri(const std::string& path, Access access) {
+  std::string uri = "file:";
+  for (unsigned char ch : path) {
+    if (ch == '%' || ch == '?' || ch == '#' || ch < 0x21 || ch >= 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[ch >> 4];
+      uri += kHex[ch & 15];
+    } else {
+      uri += static_cast<char>(ch);
+    }
+  }
+  if (access == Access::read_only) uri += "?mode=ro";
+  if (access == Access::immutable) uri += "?mode=ro&immutable=1";
+  return uri;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create,
                                                                   ConnectionUse use) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const Access access = create ? Access::read_write : access_of(path);
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  flags |= access == Access::read_write ? SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+                                        : SQLITE_OPEN_READONLY;
+  int rc = sqlite3_open_v2(file_uri(path, access).c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status s = sqlite_status(db, rc, "opening the index");
     sqlite3_close(db);
@@ -100,6 +152,11 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
   std::unique_ptr<SqliteConnection> c(new SqliteConnection(db));
   sqlite3_busy_timeout(db, 5000);
   sqlite3_extended_result_codes(db, 1);
+  if (access != Access::read_write) {
+    // The journal mode is the file's (WAL since init) and cannot be changed read-only.
+    if (use == ConnectionUse::lookups) c->set_cache_bytes(kLookupCacheBytes);
+    return c;
+  }
   // WAL: readers never block the writer and the writer never blocks readers (DESIGN §6.1).
   // synchronous=NORMAL is durable across application crashes in WAL mode. The rest is
   // docs/OPERATIONS.md "SQLite tuning": a checkpointed WAL is cut back to 64 MiB (a large import

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "resolver/index_secret.hpp"
 #include "resolver/sqlite_connection.hpp"
@@ -130,17 +131,29 @@ Status SqliteStore::set_issuer(const std::string& domain) {
 Result<std::string> SqliteStore::secret(const std::string& name) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto hex = new_secret_hex();
-  if (!hex) return hex.status();
-  // First writer wins; every later call (and every other process) reads the same value.
-  auto put = (*lease)->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
-  if (!put) return put.status();
-  if (auto r = put->bind(1, "secret:" + name).bind(2, *hex).run("recording a secret"); !r) return r.status();
-  auto get = (*lease)->prepare("SELECT value FROM meta WHERE key = ?1");
-  if (!get) return get.status();
-  auto row = get->bind(1, "secret:" + name).step("reading a secret");
-  if (!row) return row.status();
-  return secret_from_hex(*row ? get->text(0) : std::string_view(), name);
+  const std::string key = "secret:" + name;
+  auto read = [&]() -> Result<std::optional<std::string>> {
+    auto get = (*lease)->prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!get) return get.status();
+    auto row = get->bind(1, key).step("reading a secret");
+    if (!row) return row.status();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(get->text(0));
+  };
+  // Read first: an index served read-only still yields the secrets it holds.
+  auto stored = read();
+  if (!stored) return stored.status();
+  if (!*stored) {
+    auto hex = new_secret_hex();
+    if (!hex) return hex.status();
+    // First writer wins; every later call (and every other process) reads the same value.
+    auto put = (*lease)->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+    if (!put) return put.status();
+    if (auto r = put->bind(1, key).bind(2, *hex).run("recording a secret"); !r) return r.status();
+    stored = read();
+    if (!stored) return stored.status();
+  }
+  return secret_from_hex(stored->value_or(""), name);
 }
 
 Result<Stats> SqliteStore::stats() {

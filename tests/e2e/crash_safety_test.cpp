@@ -3,11 +3,13 @@
 #include <signal.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "resolver/base64url.hpp"
 #include "server_fixture.hpp"
 
 using nlohmann::json;
@@ -84,4 +86,50 @@ TEST_CASE("crash safety: kill -9 during an import leaves the index as before or 
     CHECK((after == before || after == before + 200000));
     if (after != before) break;  // the import finished before the kill: nothing more to learn
   }
+}
+
+TEST_CASE("crash safety: kill -9 during key rotations leaves one active key, the newest, and a server that signs with it") {
+  test::DemoIndex demo;
+  const auto keys_in_index = [&] {
+    test::RunResult r = test::run({"/usr/bin/sqlite3", demo.db,
+                                   "PRAGMA integrity_check; SELECT COUNT(*) FROM signing_keys;"
+                                   " SELECT COUNT(*) FROM signing_keys WHERE active = 1;"
+                                   " SELECT (SELECT kid FROM signing_keys WHERE active = 1) ="
+                                   " (SELECT kid FROM signing_keys ORDER BY rowid DESC LIMIT 1);"});
+    REQUIRE(r.exit_code == 0);
+    std::istringstream lines(r.out);
+    std::string integrity;
+    int all = 0, active = 0, newest_is_active = 0;
+    lines >> integrity >> all >> active >> newest_is_active;
+    CHECK(integrity == "ok");
+    CHECK(active == 1);
+    CHECK(newest_is_active == 1);
+    return all;
+  };
+  const int first = keys_in_index();
+  int completed = 0, attempts = 0;
+  // Kills from 0 to 9.5 ms after the start: before the open, during the transaction, after it.
+  for (; attempts < 40; ++attempts) {
+    test::Process rotate({test::bin("discoveryctl"), "--db", demo.db, "key", "rotate"}, demo.dir.file("rotate.err"));
+    std::this_thread::sleep_for(std::chrono::microseconds(500 * (attempts % 20)));
+    if (rotate.stop(SIGKILL) == 0) ++completed;
+  }
+  const int after = keys_in_index();
+  CAPTURE(completed);
+  CHECK(after >= first + completed);
+  CHECK(after <= first + attempts);
+
+  // The server starts on it, publishes every key with the active one first, and signs with that.
+  test::Server server(demo.db);
+  auto c = test::client_for(server);
+  auto meta = c->Get("/.well-known/mimi-discovery");
+  REQUIRE(meta);
+  const json jwks = json::parse(meta->body)["jwks"]["keys"];
+  CHECK(static_cast<int>(jwks.size()) == after);
+  auto r = c->Get("/v1/lookup?id=alice%40example.com&federate=false");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const std::string jws = json::parse(r->body)["mappings"][0]["assertion"];
+  const json header = json::parse(resolver::base64url_decode(jws.substr(0, jws.find('.'))).value());
+  CHECK(header["kid"] == jwks[0]["kid"]);
 }
