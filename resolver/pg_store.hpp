@@ -1,7 +1,6 @@
-// PgStore: the Store on PostgreSQL (DESIGN.md §10), so that several discoveryd nodes and
-// discoveryctl share one index. Thread-safe: each call borrows a connection from a bounded pool
-// (at most pool_size, made on demand, dropped when the server is gone and made again when it is
-// back); an ImportSession holds its own connection until it ends.
+// PgStore: the Store on PostgreSQL (DESIGN.md §10), one index for several discoveryd nodes.
+// Thread-safe: each call borrows a connection from a bounded pool (made on demand, replaced when
+// the server dropped it); an ImportSession holds its own connection until it ends.
 #pragma once
 
 #include <condition_variable>

@@ -96,6 +96,10 @@ TEST_CASE("PostgreSQL: every discoveryctl command, and the same export as SQLite
   CHECK(pg.ctl({"import", pg.dir.file("rows.csv"), "--format", "csv"}).find("1 inserted") !=
         std::string::npos);
   CHECK(json::parse(pg.ctl({"lookup", "alice@example.com"}))["mappings"][0]["tags"].size() == 2);
+  // Nothing identifies a person in PostgreSQL's log (DESIGN.md §8).
+  const std::string log = test::PostgresServer::shared().log();
+  CHECK(log.find("alice") == std::string::npos);
+  CHECK(log.find("14155552671") == std::string::npos);
 }
 
 TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writes at once") {
@@ -137,4 +141,8 @@ TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted
   CHECK(answers_again(b, "/v1/lookup?id=dave@example.net"));
   CHECK(lookup(a, "dave@example.net")["mappings"][0]["user"] == "mimi://chat.example/u/dave");
   CHECK(lookup(b, "alice@example.com")["status"] == "found");
+  const std::string log = postgres.log();
+  CHECK(log.find("database system is ready to accept connections") != std::string::npos);
+  CHECK(log.find("dave") == std::string::npos);  // no identifier in PostgreSQL's log
+  CHECK(log.find("alice") == std::string::npos);
 }

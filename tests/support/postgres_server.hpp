@@ -30,6 +30,8 @@ class PostgresServer {
   // "postgresql://postgres@127.0.0.1:PORT/NAME"
   std::string uri(const std::string& database) const;
   int port() const { return port_; }
+  // What the server has logged so far (its stderr).
+  std::string log() const { return read_file(dir_.file("postgres.log")); }
 
   // Stops the server (a fast shutdown: sessions are cut, committed data stays) / starts it again
   // on the same port and data.
