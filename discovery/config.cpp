@@ -114,12 +114,13 @@ Status read_workers(const json& j, WorkerConfig& out) {
   return Status::Ok();
 }
 
-Status read_store(const json& j, StoreConfig& out) {
+Status read_store(const json& j, resolver::StoreOptions& out) {
   if (!j.is_object()) return bad("store", "must be an object");
   for (const auto& [k, v] : j.items()) {
     std::string name = "store." + k;
     Status s;
     if (k == "pool_size") s = read_int(v, name, out.pool_size, 1, 1000);
+    else if (k == "answer_timeout_ms") s = read_int(v, name, out.answer_timeout_ms, 10, 600'000);
     else s = bad(name, "is not a known setting");
     if (!s.ok()) return s;
   }

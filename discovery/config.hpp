@@ -8,6 +8,7 @@
 
 #include "resolver/status.hpp"
 #include "resolver/role.hpp"
+#include "resolver/store.hpp"
 
 namespace discovery {
 
@@ -54,13 +55,6 @@ struct WorkerConfig {
   std::size_t queue = 256;
 };
 
-// The index (DESIGN.md §10); --db names it.
-struct StoreConfig {
-  // PostgreSQL: connections this process opens at most, made on demand (docs/OPERATIONS.md).
-  // Unused for an SQLite index.
-  std::size_t pool_size = 8;
-};
-
 struct Config {
   int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
@@ -76,7 +70,9 @@ struct Config {
   RateLimits rate_limits;
   FederationConfig federation;
   WorkerConfig workers;
-  StoreConfig store;
+  // The index --db names (DESIGN.md §10): for PostgreSQL, the pool size and the longest wait for
+  // an answer (docs/OPERATIONS.md "PostgreSQL"); unused for an SQLite index.
+  resolver::StoreOptions store;
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   }
   if (a.threads > 0) config.threads = a.threads;
 
-  auto store = resolver::open_store(a.db, resolver::OpenMode::must_exist, {.pool_size = config.store.pool_size});
+  auto store = resolver::open_store(a.db, resolver::OpenMode::must_exist, config.store);
   if (!store) return failure(store.status().message());
   resolver::Keyring keyring;
   if (auto s = keyring.reload(**store); !s.ok()) return failure(s.message());

@@ -27,7 +27,7 @@ std::string sqlite_path(std::string_view spec) {
 Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode,
                                           const StoreOptions& options) {
   if (store_kind(spec) == StoreKind::postgresql) {
-    auto store = PgStore::open(spec, mode, options.pool_size);
+    auto store = PgStore::open(spec, mode, options);
     if (!store) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
   }

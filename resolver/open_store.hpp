@@ -23,11 +23,6 @@ StoreKind store_kind(std::string_view spec);
 // a PostgreSQL URI, which names no local file.
 std::string sqlite_path(std::string_view spec);
 
-// How a store is opened, beside the --db value (discoveryd's "store" config, DESIGN.md §9).
-struct StoreOptions {
-  std::size_t pool_size = 8;  // PostgreSQL: connections per process at most (store.pool_size)
-};
-
 // Opens the index `spec` names: an SQLite file as SqliteStore::open does (not_found when `mode`
 // is must_exist and the file is missing, unavailable, failed_precondition), a PostgreSQL URI as
 // PgStore::open does (unavailable when it cannot be reached, not_found when must_exist and the

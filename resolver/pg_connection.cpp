@@ -1,6 +1,9 @@
 // libpq connections and results, and the single place libpq failures become our codes.
 #include "resolver/pg_connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <charconv>
 #include <vector>
 
@@ -91,7 +94,8 @@ std::string PgResult::bytes(int row, int col) const {
   return out;
 }
 
-Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& uri) {
+Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& uri,
+                                                            std::chrono::milliseconds answer_timeout) {
   const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
   const char* values[] = {kConnectTimeoutS, "mimi-discovery", "UTF8", uri.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
@@ -104,10 +108,15 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
   // libpq prints a server's message that arrives between statements (a shutdown's FATAL) on
   // stderr; the next call on the connection reports it as a Status instead.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, answer_timeout));
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
+
+Status PgConnection::timed_out(std::string_view what) const {
+  return Status(Code::unavailable, std::string(what) + " failed: PostgreSQL did not answer within " +
+                                       std::to_string(answer_timeout_.count()) + " ms; try again");
+}
 
 Result<PgResult> PgConnection::check(PGresult* r, std::string_view what) {
   const ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -138,21 +147,59 @@ struct ParamArrays {
 
 Result<PgResult> PgConnection::run(const char* sql, std::initializer_list<PgParam> params,
                                    std::string_view what) {
+  if (timed_out_) return timed_out(what);
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
-    auto made = check(PQprepare(conn_, name.c_str(), sql, 0, nullptr), what);
+    auto made = await(PQsendPrepare(conn_, name.c_str(), sql, 0, nullptr) == 1, what);
     if (!made) return made.status();
     it = prepared_.emplace(sql, std::move(name)).first;
   }
   ParamArrays a(params);
-  return check(PQexecPrepared(conn_, it->second.c_str(), a.size(), a.values.data(), a.lengths.data(),
-                              a.formats.data(), 0),
+  return await(PQsendQueryPrepared(conn_, it->second.c_str(), a.size(), a.values.data(),
+                                   a.lengths.data(), a.formats.data(), 0) == 1,
                what);
+}
+
+Result<PgResult> PgConnection::await(bool sent, std::string_view what) {
+  if (!sent) return pg_status(conn_, nullptr, what);
+  const auto deadline = std::chrono::steady_clock::now() + answer_timeout_;
+  PGresult* answer = nullptr;
+  for (;;) {
+    while (PQisBusy(conn_)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        // A hung or overloaded server: give up on this connection (alive() now says no) rather
+        // than hold a request thread; the pool makes a fresh one for the next call.
+        timed_out_ = true;
+        PQclear(answer);
+        return timed_out(what);
+      }
+      if (ready < 0 || PQconsumeInput(conn_) != 1) {
+        PQclear(answer);
+        return pg_status(conn_, nullptr, what);
+      }
+    }
+    PGresult* r = PQgetResult(conn_);
+    if (!r) break;
+    // The first failure is the answer; otherwise the last result (one per statement sent).
+    const ExecStatusType s = answer ? PQresultStatus(answer) : PGRES_COMMAND_OK;
+    if (answer && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+      PQclear(r);
+      continue;
+    }
+    PQclear(answer);
+    answer = r;
+  }
+  return check(answer, what);
 }
 
 Result<PgResult> PgConnection::run_once(const std::string& sql, std::initializer_list<PgParam> params,
                                         std::string_view what) {
+  if (timed_out_) return timed_out(what);
   ParamArrays a(params);
   return check(PQexecParams(conn_, sql.c_str(), a.size(), nullptr, a.values.data(), a.lengths.data(),
                             a.formats.data(), 0),
@@ -160,11 +207,13 @@ Result<PgResult> PgConnection::run_once(const std::string& sql, std::initializer
 }
 
 Status PgConnection::exec(const std::string& sql, std::string_view what) {
+  if (timed_out_) return timed_out(what);
   auto r = check(PQexec(conn_, sql.c_str()), what);
   return r ? Status::Ok() : r.status();
 }
 
 Status PgConnection::copy_in(const std::string& copy_sql, std::string_view data, std::string_view what) {
+  if (timed_out_) return timed_out(what);
   PGresult* started = PQexec(conn_, copy_sql.c_str());
   if (!started || PQresultStatus(started) != PGRES_COPY_IN) {
     auto r = check(started, what);
@@ -185,6 +234,7 @@ Status PgConnection::copy_in(const std::string& copy_sql, std::string_view data,
 }
 
 bool PgConnection::alive() {
+  if (timed_out_) return false;
   // A server that ends a session (a shutdown, pg_terminate_backend) sends a FATAL message and
   // then closes: the first read may take only the message, the second sees the close. Both are
   // non-blocking reads that find nothing on a healthy idle connection.

@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -66,15 +67,18 @@ class PgResult {
 class PgConnection {
  public:
   // Connects to `uri` (a libpq connection URI). unavailable when the server cannot be reached or
-  // refuses; the message never repeats the URI.
-  static Result<std::unique_ptr<PgConnection>> connect(const std::string& uri);
+  // refuses; the message never repeats the URI. run() waits at most `answer_timeout` an answer.
+  static Result<std::unique_ptr<PgConnection>> connect(
+      const std::string& uri, std::chrono::milliseconds answer_timeout = std::chrono::seconds(5));
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
   // Runs `sql` as a statement prepared once per connection (keyed by the literal's address).
+  // unavailable when no answer comes within the answer timeout; the connection is then dead.
   Result<PgResult> run(const char* sql, std::initializer_list<PgParam> params, std::string_view what);
-  // Runs `sql` once, unprepared, with parameters (for statements a session runs once).
+  // Runs `sql` once, unprepared, with parameters (for statements a session runs once); waits as
+  // long as the statement takes, as exec() and copy_in() do.
   Result<PgResult> run_once(const std::string& sql, std::initializer_list<PgParam> params,
                             std::string_view what);
   // Runs one or more statements without parameters (BEGIN, COMMIT, a migration).
@@ -89,10 +93,17 @@ class PgConnection {
   bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
 
  private:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PgConnection(PGconn* conn, std::chrono::milliseconds answer_timeout)
+      : conn_(conn), answer_timeout_(answer_timeout) {}
   Result<PgResult> check(PGresult* r, std::string_view what);
+  // unavailable: an earlier answer never came (every later call on the connection gets this).
+  Status timed_out(std::string_view what) const;
+  // The result of what was sent (its last, or its first failure), waiting at most answer_timeout_.
+  Result<PgResult> await(bool sent, std::string_view what);
 
   PGconn* conn_;
+  const std::chrono::milliseconds answer_timeout_;
+  bool timed_out_ = false;  // an answer never came: the connection's state is unknown
   std::map<const char*, std::string> prepared_;  // SQL literal -> statement name
 };
 

@@ -1,6 +1,7 @@
 // PgStore: opening, migrations, the connection pool, meta facts, stats and health.
 #include "resolver/pg_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "resolver/index_secret.hpp"
@@ -62,12 +63,15 @@ Result<int> migrate(PgConnection& c, bool create) {
 
 }  // namespace
 
-PgStore::PgStore(std::string uri, std::size_t pool_size) : uri_(std::move(uri)), pool_size_(pool_size) {}
+PgStore::PgStore(std::string uri, const StoreOptions& options)
+    : uri_(std::move(uri)),
+      pool_size_(std::max<std::size_t>(1, options.pool_size)),
+      answer_timeout_(std::max<std::int64_t>(1, options.answer_timeout_ms)) {}
 PgStore::~PgStore() = default;
 
 Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& uri, OpenMode mode,
-                                               std::size_t pool_size) {
-  std::unique_ptr<PgStore> store(new PgStore(uri, pool_size < 1 ? 1 : pool_size));
+                                               const StoreOptions& options) {
+  std::unique_ptr<PgStore> store(new PgStore(uri, options));
   auto lease = store->acquire();
   if (!lease) return lease.status();
   auto version = migrate(**lease, mode == OpenMode::create_if_missing);
@@ -99,7 +103,7 @@ Result<PgStore::Lease> PgStore::acquire() {
   }
   ++open_;
   lock.unlock();
-  auto c = PgConnection::connect(uri_);
+  auto c = PgConnection::connect(uri_, answer_timeout_);
   if (!c) {
     lock.lock();
     --open_;
@@ -110,9 +114,10 @@ Result<PgStore::Lease> PgStore::acquire() {
 }
 
 void PgStore::release(std::unique_ptr<PgConnection> c) {
-  // A transaction left open by a failed call is rolled back before anyone else gets it.
-  if (!c->idle()) (void)c->exec("ROLLBACK", "rolling back");  // ignored: checked by idle() below
-  const bool keep = c->idle() && c->alive();
+  // A transaction left open by a failed call is rolled back before anyone else gets it; a
+  // connection the server dropped, or whose answer never came, is closed instead.
+  bool keep = c->alive();
+  if (keep && !c->idle()) keep = c->exec("ROLLBACK", "rolling back").ok() && c->idle();
   if (!keep) c.reset();  // closed outside the lock
   std::lock_guard lock(pool_mu_);
   if (keep) idle_.push_back(std::move(c));

@@ -3,6 +3,7 @@
 // the server dropped it); an ImportSession holds its own connection until it ends.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -18,15 +19,14 @@ class PgConnection;
 
 class PgStore final : public Store {
  public:
-  static constexpr std::size_t kDefaultPoolSize = 8;
-
   // Connects to `uri` (a libpq connection URI) and brings the schema up to date with the
   // PostgreSQL migrations embedded from schema/postgresql/. unavailable when PostgreSQL cannot be
   // reached; not_found when must_exist and the database holds no index; failed_precondition when
-  // the schema was written by a newer version. Messages never repeat the URI.
-  // REQUIRES: pool_size >= 1.
+  // the schema was written by a newer version. Messages never repeat the URI. A statement of the
+  // request path (lookups, admin writes, check) not answered within options.answer_timeout_ms is
+  // unavailable and its connection dropped; imports and exports wait as long as they take.
   static Result<std::unique_ptr<PgStore>> open(const std::string& uri, OpenMode mode,
-                                               std::size_t pool_size = kDefaultPoolSize);
+                                               const StoreOptions& options = {});
   ~PgStore() override;
 
   int schema_version() const { return schema_version_; }
@@ -59,7 +59,7 @@ class PgStore final : public Store {
   class Lease;
 
  private:
-  PgStore(std::string uri, std::size_t pool_size);
+  PgStore(std::string uri, const StoreOptions& options);
   // A connection: an idle one that is still alive, or a new one while fewer than pool_size are
   // open; otherwise waits for one. unavailable when PostgreSQL cannot be reached or no connection
   // frees up in time.
@@ -68,6 +68,7 @@ class PgStore final : public Store {
 
   const std::string uri_;
   const std::size_t pool_size_;
+  const std::chrono::milliseconds answer_timeout_;
   int schema_version_ = 0;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;                      // a connection was released

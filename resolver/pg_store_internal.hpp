@@ -35,7 +35,8 @@ Result<T> in_transaction(PgConnection& c, std::string_view what,
   if (Status s = c.exec("BEGIN", what); !s.ok()) return s;
   auto r = write(c);
   if (!r) {
-    (void)c.exec("ROLLBACK", "rolling back");  // ignored: the failure above is the news
+    // Ignored: the failure above is the news. A dead connection is not asked (the lease closes it).
+    if (c.alive()) (void)c.exec("ROLLBACK", "rolling back");
     return r.status();
   }
   if (Status s = c.exec("COMMIT", what); !s.ok()) return s;

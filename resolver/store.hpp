@@ -27,6 +27,13 @@ enum class OpenMode {
   must_exist,         // everything else: a missing index is an error that says to run init
 };
 
+// How a store is opened, beside the --db value (discoveryd's "store" config, DESIGN.md §9).
+// SqliteStore uses none of it.
+struct StoreOptions {
+  std::size_t pool_size = 8;           // PostgreSQL: connections per process at most
+  std::int64_t answer_timeout_ms = 5000;  // PostgreSQL: longest wait for a statement's answer
+};
+
 struct Stats {
   std::int64_t identifiers = 0;  // distinct identifiers with at least one mapping
   std::int64_t mappings = 0;

@@ -17,12 +17,13 @@ TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   CHECK(c->federation.max_peer_response_bytes == 4194304);
   CHECK_FALSE(c->federation.anonymous);
   CHECK(c->store.pool_size == 8);
+  CHECK(c->store.answer_timeout_ms == 5000);
 }
 
 TEST_CASE("config: overrides") {
   auto c = discovery::parse_config(
       R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true},)"
-      R"( "store": {"pool_size": 16}})");
+      R"( "store": {"pool_size": 16, "answer_timeout_ms": 250}})");
   REQUIRE(c.ok());
   CHECK(c->threads == 4);
   CHECK(c->max_batch == 10);
@@ -30,6 +31,7 @@ TEST_CASE("config: overrides") {
   CHECK(c->rate_limits.peer.rate == 1000);
   CHECK(c->federation.anonymous);
   CHECK(c->store.pool_size == 16);
+  CHECK(c->store.answer_timeout_ms == 250);
 }
 
 TEST_CASE("config: bad files are invalid_request with the key named") {

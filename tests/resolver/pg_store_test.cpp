@@ -5,7 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <libpq-fe.h>
+
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -17,7 +20,7 @@ using namespace resolver;
 namespace {
 
 std::unique_ptr<PgStore> open_new(const std::string& uri, std::size_t pool_size = 8) {
-  auto store = PgStore::open(uri, OpenMode::create_if_missing, pool_size);
+  auto store = PgStore::open(uri, OpenMode::create_if_missing, {.pool_size = pool_size});
   REQUIRE_MESSAGE(store.ok(), store.status().message());
   return std::move(*store);
 }
@@ -165,4 +168,31 @@ TEST_CASE("PgStore: a pooled connection the server dropped is replaced without a
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(store->check().ok());
   CHECK(store->upsert_mappings({test::mapping("tel:+1", "a.example", "u")}).ok());
+}
+
+TEST_CASE("PgStore: a statement not answered in time is unavailable, and the next call works") {
+  const std::string uri = test::PostgresServer::shared().create_database();
+  auto opened = PgStore::open(uri, OpenMode::create_if_missing, {.pool_size = 2, .answer_timeout_ms = 300});
+  REQUIRE(opened.ok());
+  PgStore& store = **opened;
+  REQUIRE(store.upsert_mappings({test::mapping("tel:+1", "a.example", "u")}).ok());
+  const std::string id = "tel:+1";
+  // Another session holds the table: the lookup waits on its lock, as on a stuck server.
+  PGconn* locker = PQconnectdb(uri.c_str());
+  REQUIRE(PQstatus(locker) == CONNECTION_OK);
+  PQclear(PQexec(locker, "BEGIN"));
+  PQclear(PQexec(locker, "LOCK TABLE mappings"));
+  const auto start = std::chrono::steady_clock::now();
+  auto stuck = store.lookup({&id, 1}, 0);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(stuck.ok());
+  CHECK(stuck.status().code() == Code::unavailable);
+  CHECK(stuck.status().message() ==
+        "reading the index failed: PostgreSQL did not answer within 300 ms; try again");
+  CHECK(waited < std::chrono::seconds(3));
+  PQclear(PQexec(locker, "ROLLBACK"));
+  PQfinish(locker);
+  auto again = store.lookup({&id, 1}, 0);
+  REQUIRE_MESSAGE(again.ok(), again.status().message());
+  CHECK(again->at(0).mappings.size() == 1);
 }
