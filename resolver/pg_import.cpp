@@ -81,6 +81,7 @@ class PgImportSession final : public ImportSession {
 
   Result<Upsert> put_mapping(const Mapping& m) override {
     if (done_) return committed();
+    if (!pending_.ok()) return pending_;  // the stream already failed: nothing more is kept
     auto id = state(m.identifier);
     if (!id) return id.status();
     // keys_ holds each key's identifier generation (an opt-out starts a new one) and whether this
@@ -97,6 +98,7 @@ class PgImportSession final : public ImportSession {
 
   Result<int> put_optout(const std::string& identifier, UnixTime now) override {
     if (done_) return committed();
+    if (!pending_.ok()) return pending_;
     auto id = state(identifier);
     if (!id) return id.status();
     const int removed = static_cast<int>((*id)->live);
@@ -182,7 +184,7 @@ class PgImportSession final : public ImportSession {
     if (rows_.size() >= kCopyPieceBytes) pending_ = flush();
   }
 
-  // Sends the buffered rows; a failure is kept and answered by commit().
+  // Sends the buffered rows; a failure is kept and answered by the next put or commit().
   Status flush() {
     if (!pending_.ok()) return pending_;
     if (rows_.empty()) return Status::Ok();
@@ -195,7 +197,7 @@ class PgImportSession final : public ImportSession {
   const std::int64_t revision_;
   bool done_ = false;
   std::string rows_;  // COPY text not sent yet
-  Status pending_;    // a failed send, reported at commit
+  Status pending_;    // a failed send, answered by every later put and by commit()
   std::int64_t seq_ = 0;
   bool optouts_ = false;  // an opt-out was put
   bool repeats_ = false;  // a key was put twice

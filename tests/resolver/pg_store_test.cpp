@@ -124,7 +124,12 @@ TEST_CASE("PgStore: PostgreSQL down is unavailable, and the pool reconnects once
   REQUIRE(store->upsert_mappings({test::mapping("tel:+1", "a.example", "u")}).ok());
   const std::string id = "tel:+1";
   REQUIRE(store->lookup({&id, 1}, 0).ok());  // a pooled connection now exists
+  auto import = store->begin_import();  // cut off by the stop below: none of it may land
+  REQUIRE(import.ok());
+  REQUIRE((*import)->put_mapping(test::mapping("tel:+3", "a.example", "u")).ok());
   server.stop();
+  CHECK((*import)->commit().code() == Code::unavailable);
+  import->reset();
   auto down = store->lookup({&id, 1}, 0);
   REQUIRE_FALSE(down.ok());
   CHECK(down.status().code() == Code::unavailable);
@@ -137,6 +142,7 @@ TEST_CASE("PgStore: PostgreSQL down is unavailable, and the pool reconnects once
   REQUIRE_MESSAGE(back.ok(), back.status().message());
   CHECK(back->at(0).mappings.size() == 1);  // committed before the stop: kept
   CHECK(store->check().ok());
+  CHECK(store->stats()->mappings == 1);  // the cut import left nothing
 }
 
 TEST_CASE("PgStore: secret() gives every store on one database the same value, even racing") {
