@@ -16,6 +16,10 @@ namespace {
 // small enough to bound the session's memory.
 constexpr std::size_t kCopyPieceBytes = std::size_t{4} << 20;
 
+// An import of at least this many rows refreshes the planner's statistics before it commits
+// (ANALYZE samples 30,000 rows: about a tenth of a second).
+constexpr std::int64_t kAnalyzeAfterRows = 10000;
+
 constexpr const char* kCreateStaging =
     "CREATE TEMPORARY TABLE import_rows (seq bigint NOT NULL, optout boolean NOT NULL,"
     " identifier text COLLATE \"C\" NOT NULL, provider text COLLATE \"C\","
@@ -124,6 +128,12 @@ class PgImportSession final : public ImportSession {
                   repeats_ ? "ORDER BY identifier, provider, \"user\", seq DESC" : "");
     auto merged = c.run_once(sql, {revision_}, "merging the import's mappings");
     if (!merged) return merged.status();
+    // A large import changes the tables' statistics: without new ones the planner may read the
+    // whole mappings table for every lookup until autovacuum gets to it. Counted with the
+    // transaction's own rows and published by its commit.
+    if (seq_ >= kAnalyzeAfterRows) {
+      if (Status s = c.exec("ANALYZE mappings, optouts", "updating statistics"); !s.ok()) return s;
+    }
     return c.exec("COMMIT", "committing the import");
   }
 

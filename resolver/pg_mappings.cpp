@@ -12,12 +12,12 @@ namespace resolver {
 namespace {
 
 // One statement answers a whole batch (DESIGN.md §6.1): each array probes the primary key once
-// per identifier. An opted-out identifier yields one row from optouts and none from mappings.
+// per identifier. An opted-out identifier yields a row from optouts, and lookup() drops the
+// mappings written after its opt-out (rare), which is cheaper than an anti-join on every row.
 constexpr const char* kLookup =
     "SELECT m.identifier, false, m.provider, m.\"user\", m.tags, m.keys, m.updated_at,"
     " m.expires_at, m.revision FROM mappings AS m"
     " WHERE m.identifier = ANY($1::text[]) AND (m.expires_at IS NULL OR m.expires_at > $2)"
-    "   AND NOT EXISTS (SELECT 1 FROM optouts AS o WHERE o.identifier = m.identifier)"
     " UNION ALL SELECT o.identifier, true, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     " FROM optouts AS o WHERE o.identifier = ANY($1::text[])";
 constexpr const char* kUpsertMapping =
