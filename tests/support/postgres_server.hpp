@@ -15,9 +15,10 @@ namespace test {
 class PostgresServer {
  public:
   // initdb (trust on 127.0.0.1 only, fsync off), then starts the server and waits until it
-  // answers. REQUIRES: called (as is start()) on a thread that outlives the server, such as the
-  // test's main thread: the server quits when the thread that started it ends. Throws std::runtime_error with what to do when the binaries are missing (install
+  // answers. Throws std::runtime_error with what to do when the binaries are missing (install
   // the `postgresql` package: scripts/setup.sh) or the server does not start.
+  // REQUIRES: called (as is start()) on a thread that outlives the server, such as the test's
+  // main thread: the server quits when the thread that started it ends.
   PostgresServer();
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
