@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -26,6 +27,15 @@ std::unique_ptr<PgStore> open_new(const std::string& uri, std::size_t pool_size 
 }
 
 }  // namespace
+
+TEST_CASE("PostgresServer: without PostgreSQL's binaries the tests fail and say what to install") {
+  setenv("MIMI_POSTGRES_BIN", "/nonexistent/", 1);
+  CHECK_THROWS_WITH(test::PostgresServer(),
+                    "PostgreSQL 15 is not installed (/nonexistent/postgres is missing); run "
+                    "scripts/setup.sh, which installs the postgresql package, then run the tests "
+                    "again");
+  unsetenv("MIMI_POSTGRES_BIN");
+}
 
 TEST_CASE("PgStore: must_exist on a database without an index is not_found and creates nothing") {
   test::PostgresServer& server = test::PostgresServer::shared();

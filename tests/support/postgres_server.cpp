@@ -9,13 +9,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
 namespace test {
 namespace {
 
-const std::string kBinDir = "/usr/lib/postgresql/15/bin/";
+// Debian's PostgreSQL 15; MIMI_POSTGRES_BIN (a folder ending in '/') names another.
+std::string bin_dir() {
+  const char* dir = std::getenv("MIMI_POSTGRES_BIN");
+  return dir && *dir ? dir : "/usr/lib/postgresql/15/bin/";
+}
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -34,11 +39,18 @@ std::string tail(const std::string& text) {
   return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
 }
 
+// True once `pid` has ended (a zombie not yet reaped counts), from /proc/PID/stat.
+bool exited(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(") ");
+  return paren == std::string::npos || stat[paren + 2] == 'Z';
+}
+
 }  // namespace
 
-PostgresServer::PostgresServer() {
-  if (access((kBinDir + "postgres").c_str(), X_OK) != 0 || access((kBinDir + "initdb").c_str(), X_OK) != 0)
-    throw std::runtime_error("PostgreSQL 15 is not installed (" + kBinDir +
+PostgresServer::PostgresServer() : bin_(bin_dir()) {
+  if (access((bin_ + "postgres").c_str(), X_OK) != 0 || access((bin_ + "initdb").c_str(), X_OK) != 0)
+    throw std::runtime_error("PostgreSQL 15 is not installed (" + bin_ +
                              "postgres is missing); run scripts/setup.sh, which installs the "
                              "postgresql package, then run the tests again");
   if (geteuid() == 0) {
@@ -49,11 +61,19 @@ PostgresServer::PostgresServer() {
                                "as; install the postgresql package (scripts/setup.sh)");
   }
   data_ = dir_.file("data");
-  RunResult init = run(as_postgres({kBinDir + "initdb", "-D", data_, "-A", "trust", "-U", "postgres",
+  RunResult init = run(as_postgres({bin_ + "initdb", "-D", data_, "-A", "trust", "-U", "postgres",
                                     "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"}));
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + tail(init.err + init.out));
-  port_ = free_port();
-  start();
+  // Another process may take the free port before the server binds it: then try another.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 3) throw;
+    }
+  }
 }
 
 PostgresServer::~PostgresServer() {
@@ -78,17 +98,23 @@ std::vector<std::string> PostgresServer::as_postgres(std::vector<std::string> ar
 }
 
 void PostgresServer::start() {
+  const std::size_t logged_before = log().size();  // a restart appends to the same log
   server_ = std::make_unique<Process>(
-      as_postgres({kBinDir + "postgres", "-D", data_, "-p", std::to_string(port_), "-k",
+      as_postgres({bin_ + "postgres", "-D", data_, "-p", std::to_string(port_), "-k",
                    dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
                    "-c", "full_page_writes=off", "-c", "max_connections=200"}),
       dir_.file("postgres.log"));
   const std::string conninfo = uri("postgres") + "?connect_timeout=2";
   for (int i = 0; i < 300; ++i) {
     if (PQping(conninfo.c_str()) == PQPING_OK) return;
+    if (exited(server_->pid())) {  // e.g. another process took the port first
+      server_.reset();
+      throw std::runtime_error("PostgreSQL did not start: " + tail(log().substr(logged_before)));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  throw std::runtime_error("PostgreSQL did not start within 30 s: " + tail(read_file(dir_.file("postgres.log"))));
+  server_.reset();
+  throw std::runtime_error("PostgreSQL did not start within 30 s: " + tail(log()));
 }
 
 void PostgresServer::stop() {

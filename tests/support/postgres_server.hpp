@@ -16,7 +16,8 @@ class PostgresServer {
  public:
   // initdb (trust on 127.0.0.1 only, fsync off), then starts the server and waits until it
   // answers. Throws std::runtime_error with what to do when the binaries are missing (install
-  // the `postgresql` package: scripts/setup.sh) or the server does not start.
+  // the `postgresql` package: scripts/setup.sh) or the server does not start. The binaries are
+  // Debian's PostgreSQL 15 unless MIMI_POSTGRES_BIN names another folder.
   // REQUIRES: called (as is start()) on a thread that outlives the server, such as the test's
   // main thread: the server quits when the thread that started it ends.
   PostgresServer();
@@ -47,6 +48,7 @@ class PostgresServer {
   // argv run as the `postgres` user when this process is root.
   std::vector<std::string> as_postgres(std::vector<std::string> argv) const;
 
+  const std::string bin_;  // the folder of initdb and postgres, ending in '/'
   TempDir dir_;
   std::string data_;
   int port_ = 0;
