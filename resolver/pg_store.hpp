@@ -65,6 +65,8 @@ class PgStore final : public Store {
   // frees up in time.
   Result<Lease> acquire();
   void release(std::unique_ptr<PgConnection> c);
+  template <typename, typename>
+  friend class PoolLease;  // gives connections back through release()
 
   const std::string uri_;
   const std::size_t pool_size_;

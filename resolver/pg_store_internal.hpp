@@ -8,24 +8,15 @@
 
 #include "resolver/pg_connection.hpp"
 #include "resolver/pg_store.hpp"
+#include "resolver/pool_lease.hpp"
 
 namespace resolver {
 
 // A connection borrowed from the pool. When the lease ends, a transaction left open is rolled
 // back, and a connection the server dropped is closed rather than pooled.
-class PgStore::Lease {
+class PgStore::Lease : public PoolLease<PgStore, PgConnection> {
  public:
-  Lease(PgStore* store, std::unique_ptr<PgConnection> c) : store_(store), c_(std::move(c)) {}
-  Lease(Lease&&) = default;
-  ~Lease() {
-    if (c_) store_->release(std::move(c_));
-  }
-  PgConnection& operator*() { return *c_; }
-  PgConnection* operator->() { return c_.get(); }
-
- private:
-  PgStore* store_;
-  std::unique_ptr<PgConnection> c_;
+  using PoolLease::PoolLease;
 };
 
 // Runs `write(connection)` inside BEGIN ... COMMIT; rolls back when it fails.

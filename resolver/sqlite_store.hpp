@@ -60,6 +60,8 @@ class SqliteStore final : public Store {
   // of the whole index, which would otherwise replace a pooled connection's working set.
   Result<Lease> acquire_for_scan();
   void release(std::unique_ptr<SqliteConnection> c);
+  template <typename, typename>
+  friend class PoolLease;  // gives connections back through release()
 
   const std::string path_;
   int schema_version_ = 0;

@@ -7,25 +7,16 @@
 
 #include "resolver/mapping.hpp"
 #include "resolver/mapping_json.hpp"
+#include "resolver/pool_lease.hpp"
 #include "resolver/sqlite_connection.hpp"
 #include "resolver/sqlite_store.hpp"
 
 namespace resolver {
 
 // A connection borrowed from the pool, or (store null) one of its own, closed when the lease ends.
-class SqliteStore::Lease {
+class SqliteStore::Lease : public PoolLease<SqliteStore, SqliteConnection> {
  public:
-  Lease(SqliteStore* store, std::unique_ptr<SqliteConnection> c) : store_(store), c_(std::move(c)) {}
-  Lease(Lease&&) = default;
-  ~Lease() {
-    if (c_ && store_) store_->release(std::move(c_));
-  }
-  SqliteConnection& operator*() { return *c_; }
-  SqliteConnection* operator->() { return c_.get(); }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<SqliteConnection> c_;
+  using PoolLease::PoolLease;
 };
 
 
