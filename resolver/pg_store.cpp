@@ -170,7 +170,9 @@ Result<std::string> PgStore::secret(const std::string& name) {
 Result<Stats> PgStore::stats() {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto r = (*lease)->run(
+  // Counting reads the whole table: like an export, it takes as long as it takes (no answer
+  // timeout), and it is rare (discoveryctl stats, /metrics at most every few seconds).
+  auto r = (*lease)->run_once(
       "SELECT (SELECT COUNT(DISTINCT identifier) FROM mappings), (SELECT COUNT(*) FROM mappings),"
       " (SELECT COUNT(*) FROM optouts), (SELECT COUNT(*) FROM peers),"
       " (SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL)",

@@ -24,7 +24,7 @@ class PgStore final : public Store {
   // reached; not_found when must_exist and the database holds no index; failed_precondition when
   // the schema was written by a newer version. Messages never repeat the URI. A statement of the
   // request path (lookups, admin writes, check) not answered within options.answer_timeout_ms is
-  // unavailable and its connection dropped; imports and exports wait as long as they take.
+  // unavailable and its connection dropped; imports, exports and stats wait as long as they take.
   static Result<std::unique_ptr<PgStore>> open(const std::string& uri, OpenMode mode,
                                                const StoreOptions& options = {});
   ~PgStore() override;
