@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD"
 JOBS=${JOBS:-2}
 # The tests ThreadSanitizer runs: every test whose name says it is about threads, servers or peers.
-TSAN_TESTS='server|federation|federated|limiter|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache'
+TSAN_TESTS='server|federation|federated|limiter|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache|threads|pool'
 
 build() {  # build DIR SANITIZERS
   cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIMI_SANITIZE="$2" >/dev/null
