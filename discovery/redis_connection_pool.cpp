@@ -75,39 +75,45 @@ resolver::Result<RedisConnectionPool::Connection> RedisConnectionPool::connect()
 }
 
 resolver::Result<RedisReply> RedisConnectionPool::command(const std::vector<std::string>& args) {
-  Connection c;
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      c = std::move(idle_.back());
-      idle_.pop_back();
-    }
-  }
-  if (!c) {
-    auto fresh = connect();
-    if (!fresh) return fresh.status();
-    c = std::move(*fresh);
-  }
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const auto& a : args) {
     argv.push_back(a.data());
     lengths.push_back(a.size());
   }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  if (!r) {
-    // The connection is unusable after an I/O error or a timeout (its reply may still come).
-    std::string why = c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
-                          ? "no answer within " + std::to_string(options_.command_timeout.count()) + " ms"
-                          : std::string(c->errstr[0] ? c->errstr : "connection lost");
-    return resolver::Status(resolver::Code::unavailable, where() + " failed: " + why + ".");
+  for (int attempt = 0;; ++attempt) {
+    Connection c;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        c = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    const bool reused = c != nullptr;
+    if (!c) {
+      auto fresh = connect();
+      if (!fresh) return fresh.status();
+      c = std::move(*fresh);
+    }
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
+    if (!r) {
+      // An idle connection closed by a Redis that restarted since: try once on a new one, so a
+      // restart costs no request a 503. (Closed before our command was read: nothing ran.)
+      if (reused && c->err == REDIS_ERR_EOF && attempt == 0) continue;
+      // The connection is unusable after an I/O error or a timeout (its reply may still come).
+      std::string why = c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                            ? "no answer within " + std::to_string(options_.command_timeout.count()) + " ms"
+                            : std::string(c->errstr[0] ? c->errstr : "connection lost");
+      return resolver::Status(resolver::Code::unavailable, where() + " failed: " + why + ".");
+    }
+    RedisReply out = convert(r);
+    freeReplyObject(r);
+    std::lock_guard lock(mu_);
+    if (idle_.size() < options_.max_idle) idle_.push_back(std::move(c));
+    return out;
   }
-  RedisReply out = convert(r);
-  freeReplyObject(r);
-  std::lock_guard lock(mu_);
-  if (idle_.size() < options_.max_idle) idle_.push_back(std::move(c));
-  return out;
 }
 
 void RedisConnectionPool::drop_idle() {

@@ -41,6 +41,10 @@ std::optional<Address> parse_ip(std::string_view text) {
   return a;
 }
 
+bool is_port(std::string_view p) {
+  return !p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 // One hop as proxies write it: "192.0.2.1", "192.0.2.1:4711", "2001:db8::1", "[2001:db8::1]",
 // "[2001:db8::1]:4711".
 std::optional<Address> parse_hop(std::string_view hop) {
@@ -49,13 +53,13 @@ std::optional<Address> parse_hop(std::string_view hop) {
     auto close = hop.find(']');
     if (close == std::string_view::npos) return std::nullopt;
     std::string_view rest = hop.substr(close + 1);
-    if (!rest.empty() && (rest.front() != ':' || rest.size() == 1)) return std::nullopt;
+    if (!rest.empty() && (rest.front() != ':' || !is_port(rest.substr(1)))) return std::nullopt;
     auto a = parse_ip(hop.substr(1, close - 1));
     return a && !a->v4 ? a : std::nullopt;
   }
   if (auto colon = hop.find(':'); colon != std::string_view::npos && hop.find(':', colon + 1) == std::string_view::npos) {
     auto a = parse_ip(hop.substr(0, colon));  // IPv4 with a port
-    return a && a->v4 ? a : std::nullopt;
+    return a && a->v4 && is_port(hop.substr(colon + 1)) ? a : std::nullopt;
   }
   return parse_ip(hop);
 }

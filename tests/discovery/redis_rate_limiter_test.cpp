@@ -213,8 +213,9 @@ TEST_CASE("RedisRateLimiter: redis_failure closed refuses budget roles with 503,
   Logged log;
   RedisRateLimiter l(small_limits(), "k", clock, options(redis), log.sink());
   l.start();
-  const discovery::RateRequest anon{"ip:a", Role::anonymous, 1, std::vector<std::string>{id(1)}};
-  const discovery::RateRequest client{"token:c", Role::client, 1, std::vector<std::string>{id(1)}};
+  const std::vector<std::string> one = {id(1)};
+  const discovery::RateRequest anon{"ip:a", Role::anonymous, 1, one};
+  const discovery::RateRequest client{"token:c", Role::client, 1, one};
   REQUIRE(l.admit(anon).status.ok());
   CHECK(l.shared_state()->reachable);
 
@@ -252,7 +253,8 @@ TEST_CASE("RedisRateLimiter: redis_failure open decides everything in process wh
   redis.kill();
   l.start();  // Redis down at start: the node starts in its failure mode
   CHECK(log.count("Cannot connect to Redis at 127.0.0.1:") == 1);
-  const discovery::RateRequest anon{"ip:a", Role::anonymous, 1, std::vector<std::string>{id(1)}};
+  const std::vector<std::string> one = {id(1)};
+  const discovery::RateRequest anon{"ip:a", Role::anonymous, 1, one};
   for (int i = 0; i < 3; ++i) CHECK(l.admit(anon).status.ok());
   auto over = l.admit(anon);  // the in-process bucket (burst 3) still limits
   CHECK(over.status.code() == Code::rate_limited);
