@@ -21,11 +21,7 @@ OUT=bench/out/redis_limits
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
-  printf "{\"identifier\": \"user%d@bench.example\", \"provider\": \"chat.example\", \"user\": \"mimi://chat.example/u/%d\"}\n", i, i }' \
-  >"$OUT/rows.jsonl"
-"$BUILD"/discoveryctl --db "$OUT/index.db" init --issuer bench.example >/dev/null
-"$BUILD"/discoveryctl --db "$OUT/index.db" import "$OUT/rows.jsonl" >/dev/null
+lookup_index "$N"
 
 # A redis-server of our own on a free loopback port, no persistence, in the output folder.
 REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -43,14 +39,6 @@ JSON
 cat >"$OUT/redis.json" <<JSON
 {"rate_limits": {"redis": "redis://127.0.0.1:$REDIS_PORT", $LIMITS}}
 JSON
-cat >"$OUT/lookup.lua" <<LUA
--- Random identifiers from 0 to 2N-1: half found, half not.
-math.randomseed(os.time())
-request = function()
-  local i = math.random(0, $((2 * N - 1)))
-  return wrk.format("GET", "/v1/lookup?id=user" .. i .. "%40bench.example&federate=false")
-end
-LUA
 
 start "$BUILD"/discoveryd "$OUT/index.db" "$OUT/redis.json"
 port_redis=$START_PORT pid_redis=$START_PID

@@ -9,12 +9,12 @@
 
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "resolver/clock.hpp"
+#include "tests/discovery/limiter_fixture.hpp"
 #include "tests/support/redis_server.hpp"
 
 using namespace std::chrono_literals;
@@ -24,15 +24,9 @@ using discovery::RedisRateLimiter;
 using resolver::Code;
 using resolver::Role;
 
-namespace {
+using test::small_limits;
 
-discovery::RateLimits small_limits() {
-  discovery::RateLimits l;
-  l.anonymous = {1, 3, 5};  // 1/s, burst 3, 5 distinct a day
-  l.client = {10, 10, 0};   // no budget
-  l.peer = {2, 6, 4};
-  return l;
-}
+namespace {
 
 std::string id(int i) { return "tel:+1415555" + std::to_string(1000 + i); }
 
@@ -61,15 +55,6 @@ RedisRateLimiter::Options options(const test::RedisServer& redis, bool server_ti
   o.min_backoff = 50ms;
   o.max_backoff = 200ms;
   return o;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
 }
 
 // Admits `r` on `l` until it passes or `deadline` (Redis coming back takes a backoff period).
@@ -155,7 +140,7 @@ TEST_CASE("RedisRateLimiter: keys are keyed hashes with a TTL, identifiers and c
   RedisRateLimiter l(small_limits(), "secret-1", clock, options(redis), log.sink());
   CHECK(l.admit({"ip:192.0.2.77", Role::anonymous, 2, std::vector<std::string>{id(1), id(2)}}).status.ok());
   CHECK(l.admit({"token:tok_secret_id", Role::client, 1, std::vector<std::string>{id(3)}}).status.ok());
-  auto keys = lines_of(redis.cli({"--scan"}));
+  auto keys = redis.cli_lines({"--scan"});
   CHECK(keys.size() == 3);  // two buckets, one budget (the client role has none)
   for (const auto& key : keys) {
     CAPTURE(key);
@@ -167,7 +152,7 @@ TEST_CASE("RedisRateLimiter: keys are keyed hashes with a TTL, identifiers and c
     CHECK(ttl > 0);  // -1 would be a key without expiry
     CHECK(ttl <= (86400 + 1) * 1000LL);
   }
-  for (const auto& member : lines_of(redis.cli({"ZRANGE", l.keys_of("ip:192.0.2.77").second, "0", "-1"}))) {
+  for (const auto& member : redis.cli_lines({"ZRANGE", l.keys_of("ip:192.0.2.77").second, "0", "-1"})) {
     CHECK(member.size() == 16);  // a 64-bit keyed hash in hex
     CHECK(member.find("1415") == std::string::npos);
   }

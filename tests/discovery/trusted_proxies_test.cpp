@@ -28,14 +28,14 @@ TEST_CASE("TrustedProxies::parse: IPv4 and IPv6 CIDRs and bare addresses") {
 
 TEST_CASE("TrustedProxies::contains: prefixes, both families, IPv4-mapped IPv6") {
   auto p = *TrustedProxies::parse({"10.0.0.0/8", "192.0.2.128/25", "2001:db8:aa::/48"});
-  CHECK(p.contains("10.255.1.2"));
-  CHECK_FALSE(p.contains("11.0.0.1"));
-  CHECK(p.contains("192.0.2.200"));
-  CHECK_FALSE(p.contains("192.0.2.127"));
-  CHECK(p.contains("::ffff:10.1.2.3"));
-  CHECK(p.contains("2001:db8:aa:ffff::1"));
-  CHECK_FALSE(p.contains("2001:db8:ab::1"));
-  CHECK_FALSE(p.contains("not an address"));
+  const std::vector<std::pair<const char*, bool>> cases = {
+      {"10.255.1.2", true},         {"11.0.0.1", false},      {"192.0.2.200", true},
+      {"192.0.2.127", false},       {"::ffff:10.1.2.3", true}, {"2001:db8:aa:ffff::1", true},
+      {"2001:db8:ab::1", false},    {"not an address", false}};
+  for (const auto& [address, inside] : cases) {
+    CAPTURE(address);
+    CHECK(p.contains(address) == inside);
+  }
 }
 
 TEST_CASE("TrustedProxies::client_address: the rightmost untrusted hop, else the peer") {

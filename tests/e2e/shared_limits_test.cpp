@@ -7,7 +7,6 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "server_fixture.hpp"
@@ -50,15 +49,6 @@ std::string batch(int from, int to) {
 }
 
 std::string code_of(const httplib::Result& r) { return json::parse(r->body)["error"]["code"]; }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -122,7 +112,7 @@ TEST_CASE("shared limits: two nodes, one Redis: a budget spent on node A is spen
   }
 
   // Nothing in Redis is an identifier, a token or an address in clear, and every key expires.
-  auto keys = lines_of(redis.cli({"--scan"}));
+  auto keys = redis.cli_lines({"--scan"});
   CHECK_FALSE(keys.empty());
   for (const auto& key : keys) {
     CAPTURE(key);
@@ -132,7 +122,7 @@ TEST_CASE("shared limits: two nodes, one Redis: a budget spent on node A is spen
     }
     CHECK(std::stoll(redis.cli({"PTTL", key})) > 0);
     if (redis.cli({"TYPE", key}) == "zset\n") {
-      for (const auto& member : lines_of(redis.cli({"ZRANGE", key, "0", "-1"}))) {
+      for (const auto& member : redis.cli_lines({"ZRANGE", key, "0", "-1"})) {
         CHECK(member.size() == 16);
         CHECK(member.find("1415") == std::string::npos);
       }

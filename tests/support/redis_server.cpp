@@ -90,4 +90,13 @@ std::string RedisServer::cli(const std::vector<std::string>& args) const {
   return r.out;
 }
 
+std::vector<std::string> RedisServer::cli_lines(const std::vector<std::string>& args) const {
+  std::vector<std::string> out;
+  std::istringstream in(cli(args));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
 }  // namespace test

@@ -29,6 +29,8 @@ class RedisServer {
   void restart();
   // Runs redis-cli against it with `args`; returns its stdout. Throws when redis-cli fails.
   std::string cli(const std::vector<std::string>& args) const;
+  // As cli, split into its non-empty lines (e.g. the keys of {"--scan"}).
+  std::vector<std::string> cli_lines(const std::vector<std::string>& args) const;
 
  private:
   void start();
