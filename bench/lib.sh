@@ -71,6 +71,25 @@ ensure_index() {
 }
 
 pids=()
+# lookup_index N: $OUT/index.db holding N email identifiers userI@bench.example, and
+# $OUT/lookup.lua, a wrk script looking up random ones of 2N (half found, half not), so that a
+# distinct budget grows as it would under enumeration (ratelimit.sh, redis_limits.sh).
+lookup_index() {
+  awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+    printf "{\"identifier\": \"user%d@bench.example\", \"provider\": \"chat.example\", \"user\": \"mimi://chat.example/u/%d\"}\n", i, i }' \
+    >"$OUT/rows.jsonl"
+  "$BUILD"/discoveryctl --db "$OUT/index.db" init --issuer bench.example >/dev/null
+  "$BUILD"/discoveryctl --db "$OUT/index.db" import "$OUT/rows.jsonl" >/dev/null
+  cat >"$OUT/lookup.lua" <<LUA
+-- Random identifiers from 0 to 2N-1: half found, half not.
+math.randomseed(os.time())
+request = function()
+  local i = math.random(0, $((2 * $1 - 1)))
+  return wrk.format("GET", "/v1/lookup?id=user" .. i .. "%40bench.example&federate=false")
+end
+LUA
+}
+
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 

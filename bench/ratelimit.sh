@@ -21,25 +21,13 @@ OUT=bench/out/ratelimit
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
-  printf "{\"identifier\": \"user%d@bench.example\", \"provider\": \"chat.example\", \"user\": \"mimi://chat.example/u/%d\"}\n", i, i }' \
-  >"$OUT/rows.jsonl"
-build/discoveryctl --db "$OUT/index.db" init --issuer bench.example >/dev/null
-build/discoveryctl --db "$OUT/index.db" import "$OUT/rows.jsonl" >/dev/null
+lookup_index "$N"
 
 cat >"$OUT/on.json" <<JSON
 {"rate_limits": {"enabled": true, "snapshot": "$OUT/budgets",
   "anonymous": {"rate": 1e9, "burst": 1e9, "distinct_per_day": 1000000000}}}
 JSON
 echo '{"rate_limits": {"enabled": false}}' >"$OUT/off.json"
-cat >"$OUT/lookup.lua" <<LUA
--- Random identifiers from 0 to 2N-1: half found, half not.
-math.randomseed(os.time())
-request = function()
-  local i = math.random(0, $((2 * N - 1)))
-  return wrk.format("GET", "/v1/lookup?id=user" .. i .. "%40bench.example&federate=false")
-end
-LUA
 
 start build/discoveryd "$OUT/index.db" "$OUT/on.json"
 port_on=$START_PORT pid_on=$START_PID

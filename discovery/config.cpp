@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "discovery/redis_url.hpp"
+
 namespace discovery {
 namespace {
 
@@ -71,6 +73,15 @@ Status read_rate_limits(const json& j, RateLimits& out) {
       if (!v.is_string()) s = bad(name, "must be a file path");
       else out.snapshot = v.get<std::string>();
     } else if (k == "snapshot_interval_s") s = read_int(v, name, out.snapshot_interval_s, 1, 3600);
+    else if (k == "redis") {
+      if (!v.is_string()) s = bad(name, "must be a URL such as redis://127.0.0.1:6379/0");
+      else if (auto url = parse_redis_url(v.get<std::string>()); !url) s = url.status();
+      else out.redis = v.get<std::string>();
+    } else if (k == "redis_failure") {
+      if (v == "closed") out.redis_failure = RedisFailure::closed;
+      else if (v == "open") out.redis_failure = RedisFailure::open;
+      else s = bad(name, "must be \"closed\" or \"open\"");
+    }
     else s = bad(name, "is not a known role (anonymous, client, peer, admin) or setting");
     if (!s.ok()) return s;
   }
@@ -98,6 +109,19 @@ Status read_federation(const json& j, FederationConfig& out) {
     } else s = bad(name, "is not a known setting");
     if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status read_trusted_proxies(const json& j, TrustedProxies& out) {
+  if (!j.is_array()) return bad("trusted_proxies", "must be a list of CIDRs such as [\"10.0.0.0/8\"]");
+  std::vector<std::string> cidrs;
+  for (const auto& v : j) {
+    if (!v.is_string()) return bad("trusted_proxies", "must hold strings such as \"10.0.0.0/8\"");
+    cidrs.push_back(v.get<std::string>());
+  }
+  auto parsed = TrustedProxies::parse(cidrs);
+  if (!parsed) return parsed.status();
+  out = std::move(*parsed);
   return Status::Ok();
 }
 
@@ -157,6 +181,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "federation") s = read_federation(v, c.federation);
     else if (k == "workers") s = read_workers(v, c.workers);
     else if (k == "store") s = read_store(v, c.store);
+    else if (k == "trusted_proxies") s = read_trusted_proxies(v, c.trusted_proxies);
     else s = bad(k, "is not a known setting");
     if (!s.ok()) return s;
   }

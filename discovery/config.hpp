@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "discovery/trusted_proxies.hpp"
 #include "resolver/status.hpp"
 #include "resolver/role.hpp"
 #include "resolver/store.hpp"
@@ -17,6 +18,12 @@ struct RoleLimits {
   double rate = 20;
   double burst = 40;
   std::int64_t distinct_per_day = 1000;  // 0 means unlimited
+};
+
+// What a node does while the shared limiter's Redis is unreachable (DESIGN.md §10).
+enum class RedisFailure {
+  closed,  // callers whose role has a distinct budget get 503; the others use in-process buckets
+  open,    // in-process counters for everything
 };
 
 struct RateLimits {
@@ -33,6 +40,10 @@ struct RateLimits {
   // The budget snapshot file; empty means "<index path>.ratelimit" next to the index.
   std::string snapshot;
   std::int64_t snapshot_interval_s = 5;  // how often a changed budget state is written
+  // "redis://HOST:PORT[/DB]": keep the counters in Redis, shared by every node (DESIGN.md §10);
+  // empty: in process (LocalRateLimiter).
+  std::string redis;
+  RedisFailure redis_failure = RedisFailure::closed;
 
   const RoleLimits& of(resolver::Role role) const;
 };
@@ -68,6 +79,9 @@ struct Config {
   // a working set is parsed once; 0 parses every time (resolver/identifier_cache.hpp).
   std::size_t identifier_cache_entries = 65536;
   RateLimits rate_limits;
+  // The load balancers whose X-Forwarded-For / Forwarded name the caller (DESIGN.md §7); empty:
+  // those headers are ignored and the caller is the connection's address.
+  TrustedProxies trusted_proxies;
   FederationConfig federation;
   WorkerConfig workers;
   // The index --db names (DESIGN.md §10): for PostgreSQL, the pool size and the longest wait for

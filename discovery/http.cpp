@@ -14,6 +14,15 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::nullopt;
 }
 
+std::optional<std::string> Request::joined_header(std::string_view name) const {
+  std::optional<std::string> out;
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size() || strncasecmp(k.data(), name.data(), k.size()) != 0) continue;
+    out = out ? *out + "," + v : v;
+  }
+  return out;
+}
+
 // No default: a new Code draws -Wswitch here (STYLE.md, Errors).
 int http_status(resolver::Code code) {
   using resolver::Code;

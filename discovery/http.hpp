@@ -24,6 +24,8 @@ struct Request {
 
   // The first header named `name` (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;
+  // Every header named `name`, values joined by "," in the order sent (RFC 9110 §5.3), or nullopt.
+  std::optional<std::string> joined_header(std::string_view name) const;
 };
 
 struct Response {

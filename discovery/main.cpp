@@ -15,6 +15,7 @@
 #include "discovery/local_rate_limiter.hpp"
 #include "discovery/peer_log.hpp"
 #include "discovery/rate_limiter.hpp"
+#include "discovery/redis_rate_limiter.hpp"
 #include "discovery/service.hpp"
 #include "discovery/transport/server.hpp"
 #include "resolver/clock.hpp"
@@ -157,22 +158,34 @@ int main(int argc, char** argv) {
   // The limiter (DESIGN.md §7) is on unless the config turns it off (for benchmarks).
   std::unique_ptr<discovery::RateLimiter> limiter;
   std::unique_ptr<discovery::BudgetSnapshotter> snapshotter;
+  auto log = [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; };
   if (config.rate_limits.enabled) {
     auto secret = (*store)->secret("rate_limiter");
     if (!secret) return failure(secret.status().message());
-    auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
-    // A PostgreSQL index names no local file: its budgets are snapshotted only where
-    // rate_limits.snapshot says.
-    std::string path = config.rate_limits.snapshot;
-    if (path.empty() && resolver::store_kind(a.db) == resolver::StoreKind::sqlite)
-      path = resolver::sqlite_path(a.db) + ".ratelimit";
-    if (!path.empty()) {
-      snapshotter = std::make_unique<discovery::BudgetSnapshotter>(
-          *local, path, [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; });
-      (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored
-      snapshotter->start(std::chrono::seconds(config.rate_limits.snapshot_interval_s));
+    if (!config.rate_limits.redis.empty()) {
+      // Shared limits (DESIGN.md §10): the counters live in Redis, so no snapshot file.
+      discovery::RedisRateLimiter::Options redis;
+      auto url = discovery::parse_redis_url(config.rate_limits.redis);
+      if (!url) return failure(url.status().message());
+      redis.redis.url = *url;
+      redis.redis.max_idle = static_cast<std::size_t>(config.threads) * 2;
+      auto shared = std::make_unique<discovery::RedisRateLimiter>(config.rate_limits, *secret, clock, redis, log);
+      shared->start();
+      limiter = std::move(shared);
+    } else {
+      auto local = std::make_unique<discovery::LocalRateLimiter>(config.rate_limits, *secret, clock);
+      // A PostgreSQL index names no local file: its budgets are snapshotted only where
+      // rate_limits.snapshot says.
+      std::string path = config.rate_limits.snapshot;
+      if (path.empty() && resolver::store_kind(a.db) == resolver::StoreKind::sqlite)
+        path = resolver::sqlite_path(a.db) + ".ratelimit";
+      if (!path.empty()) {
+        snapshotter = std::make_unique<discovery::BudgetSnapshotter>(*local, path, log);
+        (void)snapshotter->load();  // a missing or corrupt snapshot is logged and ignored
+        snapshotter->start(std::chrono::seconds(config.rate_limits.snapshot_interval_s));
+      }
+      limiter = std::move(local);
     }
-    limiter = std::move(local);
   } else {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
   }

@@ -117,7 +117,8 @@ void Metrics::record_shed(std::string_view route) {
 }
 
 std::string Metrics::render(const std::optional<resolver::Stats>& stats,
-                            const std::optional<WorkerLoad>& workers) const {
+                            const std::optional<WorkerLoad>& workers,
+                            const std::optional<SharedLimiterState>& limiter) const {
   Series all;
   series_.for_each([&](const Series& shard) { all.add(shard); });
   std::string o;
@@ -171,6 +172,17 @@ std::string Metrics::render(const std::optional<resolver::Stats>& stats,
   if (workers) {
     gauge(o, "discovery_worker_queued", "Requests waiting for a worker thread.", workers->queued);
     gauge(o, "discovery_worker_running", "Requests running on worker threads.", workers->running);
+  }
+  if (limiter) {
+    gauge(o, "discovery_rate_limiter_redis_up", "1 while the shared rate limiter's Redis answers, else 0.",
+          limiter->reachable ? 1 : 0);
+    o += "# HELP discovery_rate_limiter_redis_outages_total Times the shared rate limiter's Redis became unreachable.\n";
+    o += "# TYPE discovery_rate_limiter_redis_outages_total counter\n";
+    o += "discovery_rate_limiter_redis_outages_total " + std::to_string(limiter->outages) + "\n";
+    o += "# HELP discovery_rate_limiter_without_redis_total Limited requests while Redis was unreachable: decided in process, or refused 503.\n";
+    o += "# TYPE discovery_rate_limiter_without_redis_total counter\n";
+    o += "discovery_rate_limiter_without_redis_total{outcome=\"in_process\"} " + std::to_string(limiter->in_process) + "\n";
+    o += "discovery_rate_limiter_without_redis_total{outcome=\"refused\"} " + std::to_string(limiter->refused) + "\n";
   }
   if (stats) {
     gauge(o, "discovery_index_identifiers", "Distinct identifiers with at least one mapping.",

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "discovery/rate_limiter.hpp"
 #include "discovery/thread_slot.hpp"
 #include "resolver/federation.hpp"
 #include "resolver/store.hpp"
@@ -46,9 +47,11 @@ class Metrics final : public resolver::FederationObserver {
     std::size_t queued = 0;
     std::size_t running = 0;
   };
-  // The whole exposition; `stats` adds the index size gauges, `workers` the pool's, when present.
+  // The whole exposition; `stats` adds the index size gauges, `workers` the pool's, `limiter` the
+  // shared rate limiter's (DESIGN.md §10), when present.
   std::string render(const std::optional<resolver::Stats>& stats,
-                     const std::optional<WorkerLoad>& workers = std::nullopt) const;
+                     const std::optional<WorkerLoad>& workers = std::nullopt,
+                     const std::optional<SharedLimiterState>& limiter = std::nullopt) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

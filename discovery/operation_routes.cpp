@@ -42,7 +42,7 @@ Result<Response> OperationRoutes::metrics(Call&) {
   }
   std::optional<Metrics::WorkerLoad> load;
   if (workers_) load = Metrics::WorkerLoad{workers_->queued(), workers_->running()};
-  Response r = json_response(ctx_.metrics.render(stats, load));
+  Response r = json_response(ctx_.metrics.render(stats, load, ctx_.deps.limiter.shared_state()));
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
 }

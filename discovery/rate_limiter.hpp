@@ -1,6 +1,7 @@
 // RateLimiter: the seam through which the Service asks whether a caller may look up identifiers
 // now (DESIGN.md §7). Implementations are thread-safe. discoveryd wires LocalRateLimiter
-// (local_rate_limiter.hpp), or UnlimitedRateLimiter when "rate_limits": {"enabled": false}.
+// (local_rate_limiter.hpp), RedisRateLimiter (redis_rate_limiter.hpp) when "rate_limits" names a
+// Redis, or UnlimitedRateLimiter when "rate_limits": {"enabled": false}.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,14 @@ struct RateDecision {
   std::optional<RateHeaders> headers;
 };
 
+// How a limiter that keeps its counters elsewhere (Redis, DESIGN.md §10) is doing, for /metrics.
+struct SharedLimiterState {
+  bool reachable = true;           // false while the node decides without the shared engine
+  std::uint64_t outages = 0;       // times it became unreachable
+  std::uint64_t in_process = 0;    // requests decided by in-process counters meanwhile
+  std::uint64_t refused = 0;       // requests answered 503 meanwhile (redis_failure "closed")
+};
+
 class RateLimiter {
  public:
   RateLimiter() = default;
@@ -44,6 +53,8 @@ class RateLimiter {
   virtual ~RateLimiter() = default;
   // Admits and charges the request, or rejects it and charges nothing.
   virtual RateDecision admit(const RateRequest& request) = 0;
+  // The shared engine's state; nullopt for a limiter that keeps everything in process.
+  virtual std::optional<SharedLimiterState> shared_state() const { return std::nullopt; }
 };
 
 // Admits every request and sends no RateLimit-* headers: the limiter turned off.

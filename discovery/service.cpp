@@ -219,7 +219,20 @@ Status Service::authenticate(Job& job) {
     call.role = token->role;
     call.token_id = token->id;
   }
-  call.caller = caller_key(call.token_id, call.request.remote_ip);
+  if (!call.token_id) {
+    // Behind trusted load balancers the caller is the forwarded address (DESIGN.md §7).
+    const TrustedProxies& proxies = config_.trusted_proxies;
+    std::string ip = call.request.remote_ip;
+    if (!proxies.empty()) {
+      auto xff = call.request.joined_header("X-Forwarded-For");
+      auto fwd = call.request.joined_header("Forwarded");
+      ip = proxies.client_address(ip, xff ? std::optional<std::string_view>(*xff) : std::nullopt,
+                                  fwd ? std::optional<std::string_view>(*fwd) : std::nullopt);
+    }
+    call.caller = caller_key(call.token_id, ip);
+  } else {
+    call.caller = caller_key(call.token_id, call.request.remote_ip);
+  }
   const Role needed = job.route->role;
   if (needed == Role::anonymous || call.role == needed || call.role == Role::admin) return Status::Ok();
   std::string role(resolver::role_name(needed));

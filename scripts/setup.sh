@@ -8,6 +8,8 @@ PACKAGES=(build-essential cmake pkg-config ccache libboost-dev libsqlite3-dev sq
   nlohmann-json3-dev libcpp-httplib-dev doctest-dev libphonenumber-dev libidn2-dev
   # PgStore (libpq) and the real PostgreSQL 15 its tests start (DESIGN.md §10)
   libpq-dev postgresql
+  # shared rate limits (DESIGN.md §10): the client library, and the server the tests start
+  libhiredis-dev redis-server redis-tools
   openssl ca-certificates curl bc python3 python3-jwcrypto
   # scripts/fuzz.sh: clang, and libFuzzer with the sanitizer runtimes (clang only recommends them)
   clang libclang-rt-14-dev)

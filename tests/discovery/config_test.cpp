@@ -34,6 +34,23 @@ TEST_CASE("config: overrides") {
   CHECK(c->store.answer_timeout_ms == 250);
 }
 
+TEST_CASE("config: shared rate limits and trusted proxies (DESIGN.md §7, §10)") {
+  auto defaults = discovery::parse_config("{}");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->rate_limits.redis.empty());
+  CHECK(defaults->rate_limits.redis_failure == discovery::RedisFailure::closed);
+  CHECK(defaults->trusted_proxies.empty());
+  auto c = discovery::parse_config(
+      R"({"rate_limits": {"redis": "redis://10.1.2.3:6380/2", "redis_failure": "open"},
+          "trusted_proxies": ["10.0.0.0/8", "2001:db8::/32"]})");
+  REQUIRE(c.ok());
+  CHECK(c->rate_limits.redis == "redis://10.1.2.3:6380/2");
+  CHECK(c->rate_limits.redis_failure == discovery::RedisFailure::open);
+  CHECK(c->trusted_proxies.contains("10.9.9.9"));
+  CHECK(c->trusted_proxies.contains("2001:db8::7"));
+  CHECK_FALSE(c->trusted_proxies.contains("192.0.2.1"));
+}
+
 TEST_CASE("config: bad files are invalid_request with the key named") {
   struct Case { const char* text; const char* needle; };
   const Case cases[] = {
@@ -48,6 +65,12 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
       {R"({"federation": {"anonymous": 1}})", "federation.anonymous"},
       {R"({"store": {"pool_size": 0}})", "\"store.pool_size\" must be between 1 and 1000"},
       {R"({"store": {"pool": 4}})", "\"store.pool\" is not a known setting"},
+      {R"({"rate_limits": {"redis": "localhost:6379"}})", "\"rate_limits.redis\" must start with redis://"},
+      {R"({"rate_limits": {"redis": 6379}})", "\"rate_limits.redis\" must be a URL"},
+      {R"({"rate_limits": {"redis_failure": "ignore"}})", "\"rate_limits.redis_failure\" must be \"closed\" or \"open\""},
+      {R"({"trusted_proxies": "10.0.0.0/8"})", "\"trusted_proxies\" must be a list"},
+      {R"({"trusted_proxies": [8]})", "\"trusted_proxies\" must hold strings"},
+      {R"({"trusted_proxies": ["10.0.0.0/40"]})", "\"10.0.0.0/40\" is not an IPv4 or IPv6 CIDR"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);

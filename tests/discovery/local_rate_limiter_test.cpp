@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "resolver/clock.hpp"
+#include "tests/discovery/limiter_fixture.hpp"
 
 using namespace std::chrono_literals;
 using discovery::LocalRateLimiter;
@@ -19,14 +20,9 @@ using discovery::RateDecision;
 using resolver::Code;
 using resolver::Role;
 
-namespace {
+using test::small_limits;
 
-discovery::RateLimits small_limits() {
-  discovery::RateLimits l;
-  l.anonymous = {1, 3, 5};  // 1/s, burst 3, 5 distinct a day
-  l.client = {10, 10, 0};   // no budget
-  return l;
-}
+namespace {
 
 std::vector<std::string> ids(int from, int to) {
   std::vector<std::string> out;
