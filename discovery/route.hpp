@@ -50,11 +50,15 @@ struct Credentials {
 // The error body a surface answers in. Room for more (e.g. Matrix {"errcode", "error"}).
 enum class Dialect { mimi };
 
-// Where a route's work runs. io: on the thread that read the request (it cannot block: a local
-// SQLite read, a JSON render); worker: on the bounded worker pool, because it may wait on the
-// network (federation, a network store). A route on io can still send one request to the pool
-// (Work::blocking), e.g. a lookup that asks peers.
-enum class Lane { io, worker };
+// Where a route's work runs. io: on the thread that read the request (it cannot block: a JSON
+// render from memory); store: it reads the index, so on that thread when the store answers from a
+// local file (SQLite) and on the worker pool when its calls cross the network (PostgreSQL:
+// Store::networked()), where a slow database server stalls no other request; worker: always on
+// the bounded worker pool (admin writes); health: as store, but on a one-thread pool of its own
+// (/healthz), so that it never waits behind lookups that wait on a slow database server. A route
+// on io or store can still send one request to the pool (Work::blocking), e.g. a lookup that asks
+// peers.
+enum class Lane { io, store, health, worker };
 
 // The query parameters a route takes. A route that lists none ignores the query string.
 struct QueryRule {
