@@ -289,7 +289,7 @@ Response Service::run(Job& job) {
       }
     }
     auto result = job.work.run(call);
-    Response r = result ? std::move(*result) : error(job, result.status());
+    Response r = result ? std::move(*result) : error(job, shown_to_caller(job, result.status()));
     append_rate_headers(r.headers, decision, /*rejected=*/false);
     finish(job, r);
     return r;
@@ -300,6 +300,17 @@ Response Service::run(Job& job) {
     finish(job, r);
     return r;
   }
+}
+
+Status Service::shown_to_caller(const Job& job, const Status& status) const {
+  // Why the index or the server failed (a database host and port, a file system's state) is for
+  // the operator: an admin reads it in the answer, anyone else in the log under the request id.
+  const bool infrastructure = status.code() == Code::unavailable || status.code() == Code::internal;
+  if (!infrastructure || job.call.role == resolver::Role::admin) return status;
+  std::fprintf(stderr, "discoveryd: rid=%s %s\n", job.call.request_id.c_str(), status.message().c_str());
+  return status.code() == Code::unavailable
+             ? Status(Code::unavailable, "The index cannot be read at the moment; retry in a second.")
+             : Status(Code::internal, "The server failed to answer this request.");
 }
 
 Response Service::reject(const Request& request, const Status& status) {

@@ -83,6 +83,9 @@ class Service {
   resolver::Status authenticate(Job& job);
   // Charges the limiter, runs the work and renders its answer; logs and counts it.
   Response run(Job& job);
+  // `status` as the caller may see it: an unavailable or internal failure keeps its reason for an
+  // admin and logs it (with the request id) for anyone else, who gets a plain sentence.
+  resolver::Status shown_to_caller(const Job& job, const resolver::Status& status) const;
   // The error response of `status` in the job's dialect.
   Response error(const Job& job, const resolver::Status& status) const;
   void finish(const Job& job, Response& response);
