@@ -10,7 +10,8 @@
 
 namespace discovery {
 
-using json = nlohmann::json;
+// Members in the order RFC 7033 §4.4 lists them, so the JRD reads subject first.
+using json = nlohmann::ordered_json;
 using resolver::Code;
 using resolver::Result;
 using resolver::Status;
