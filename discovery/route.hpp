@@ -64,6 +64,7 @@ enum class Lane { io, store, health, worker };
 struct QueryRule {
   std::vector<std::string_view> allowed;     // others are 400 invalid_request
   std::vector<std::string_view> repeatable;  // may appear more than once; others may not
+  QueryPlus plus = QueryPlus::form;          // how '+' decodes (query.hpp)
 };
 
 // One request on its way through the pipeline, as the Service prepared it for the handler.
@@ -109,12 +110,21 @@ struct Route {
   Handler handler;
 };
 
+// A response header of a surface: sent on every response of its paths.
+struct SurfaceHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
 // One route table: a surface of the API with its own error dialect (client lookups, admin,
-// operations; later WebFinger, Matrix, private lookups).
+// operations, WebFinger; later Matrix, private lookups).
 struct Surface {
   std::string_view name;
   Dialect dialect = Dialect::mimi;
   std::vector<Route> routes;
+  // Added to every response to a path of this table, errors included (404 of a handler, 405,
+  // 429, 503, a malformed query): e.g. CORS, which a browser needs to read even an error.
+  std::vector<SurfaceHeader> headers;
 };
 
 // The base of a surface: a class that owns a route table and the handlers it names. Its handlers

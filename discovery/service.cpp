@@ -15,6 +15,7 @@
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
+#include "discovery/webfinger_routes.hpp"
 
 namespace discovery {
 
@@ -32,6 +33,7 @@ struct Service::Job {
   Request request;
   Call call;
   const Route* route = nullptr;
+  const Surface* surface = nullptr;  // the table whose path matched, even when the method did not
   Dialect dialect = Dialect::mimi;
   std::string_view name = "other";  // the route template for metrics and the log
   Work work;
@@ -91,6 +93,7 @@ Service::Service(ServiceDeps deps, Config config)
   surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
   surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
+  surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));
@@ -174,15 +177,21 @@ std::optional<Response> Service::route(Job& job) {
     auto sent = job.request.header("X-Request-Id");
     call.request_id = sent && is_plain_request_id(*sent) ? std::string(*sent) : new_request_id();
   }
-  auto target = parse_target(job.request.target);
+  // The route is found before the query is decoded: how the query decodes is the route's rule,
+  // and an error about it carries the surface's headers.
+  const std::string_view raw = job.request.target;
+  Router::Match m = router_->match(job.request.method, raw.substr(0, raw.find('?')));
+  if (m.surface) {
+    job.surface = m.surface;
+    job.dialect = m.surface->dialect;
+    job.name = m.path;
+  }
+  auto target = parse_target(raw, m.route ? m.route->query.plus : QueryPlus::form);
   if (!target) return answer(job, target.status());
   call.target = std::move(*target);
-  Router::Match m = router_->match(job.request.method, call.target.path);
   if (!m.surface) {
     return answer(job, Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
   }
-  job.dialect = m.surface->dialect;
-  job.name = m.path;
   if (!m.route) {
     const std::string allow(m.allow);
     Response r = answer(job, Status(Code::method_not_allowed, "This route accepts " + allow + " only."));
@@ -334,6 +343,9 @@ void Service::finish(const Job& job, Response& response) {
   bool has_id = false;
   for (const auto& h : response.headers) has_id = has_id || h.first == "X-Request-Id";
   if (!has_id) response.headers.emplace_back("X-Request-Id", call.request_id);
+  if (job.surface) {
+    for (const SurfaceHeader& h : job.surface->headers) response.headers.emplace_back(h.name, h.value);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
   metrics_.record_request(job.name, response.status, seconds);
   // One line per request. The route is a template from the tables, never the raw target, so no
