@@ -11,6 +11,7 @@
 #include <string>
 
 #include "discovery/admin_routes.hpp"
+#include "discovery/log.hpp"
 #include "discovery/lookup_routes.hpp"
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
@@ -139,7 +140,7 @@ std::optional<Response> Service::guarded(Job& job, std::optional<Response> (Serv
     return (this->*step)(job);
   } catch (const std::exception& e) {
     // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
-    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job.call.request_id.c_str(), e.what());
+    log::write(log::Level::error, std::string("internal error: ") + e.what(), {{"rid", job.call.request_id}});
     job.request.request_id = job.call.request_id;  // the id just logged, or a fresh one if none
     return reject(job.request, Status(Code::internal, "The server failed to answer this request."));
   }
@@ -303,7 +304,7 @@ Response Service::run(Job& job) {
     finish(job, r);
     return r;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", call.request_id.c_str(), e.what());
+    log::write(log::Level::error, std::string("internal error: ") + e.what(), {{"rid", call.request_id}});
     Response r = error(job, Status(Code::internal, "The server failed to answer this request."));
     r.close = true;
     finish(job, r);
@@ -316,7 +317,8 @@ Status Service::shown_to_caller(const Job& job, const Status& status) const {
   // the operator: an admin reads it in the answer, anyone else in the log under the request id.
   const bool infrastructure = status.code() == Code::unavailable || status.code() == Code::internal;
   if (!infrastructure || job.call.role == resolver::Role::admin) return status;
-  std::fprintf(stderr, "discoveryd: rid=%s %s\n", job.call.request_id.c_str(), status.message().c_str());
+  log::write(status.code() == Code::internal ? log::Level::error : log::Level::warning, status.message(),
+             {{"rid", job.call.request_id}});
   return status.code() == Code::unavailable
              ? Status(Code::unavailable, "The index cannot be read at the moment; retry in a second.")
              : Status(Code::internal, "The server failed to answer this request.");
@@ -350,14 +352,19 @@ void Service::finish(const Job& job, Response& response) {
   metrics_.record_request(job.name, response.status, seconds);
   // One line per request. The route is a template from the tables, never the raw target, so no
   // identifier or token reaches the log (DESIGN.md §8).
-  std::string caller = call.caller.empty() ? "-" : call.caller;
-  std::string_view method = known_method(call.request.method);
-  char line[512];
-  int n = std::snprintf(line, sizeof line, "rid=%s method=%.*s route=%.*s status=%d ms=%.2f caller=%s\n",
-                        call.request_id.c_str(), static_cast<int>(method.size()), method.data(),
-                        static_cast<int>(job.name.size()), job.name.data(), response.status,
-                        seconds * 1000, caller.c_str());
-  if (n > 0) access_log_.append(std::string_view(line, std::min<std::size_t>(n, sizeof line - 1)));
+  char status[8], ms[24];
+  std::snprintf(status, sizeof status, "%d", response.status);
+  std::snprintf(ms, sizeof ms, "%.2f", seconds * 1000);
+  thread_local std::string line;
+  line.clear();
+  log::append_line(line, log::Level::info, "request",
+                   {{"rid", call.request_id},
+                    {"method", known_method(call.request.method)},
+                    {"route", job.name},
+                    {"status", status, true},
+                    {"ms", ms, true},
+                    {"caller", call.caller.empty() ? std::string_view("-") : std::string_view(call.caller)}});
+  access_log_.append(line);
 }
 
 void Service::refresh_keyring() {

@@ -169,7 +169,7 @@ TEST_CASE("server: command line errors") {
   test::TempDir dir;
   auto r = test::run({test::bin("discoveryd"), "--db", dir.file("missing.db"), "--listen", "127.0.0.1:0"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("discoveryd: ") == 0);
+  CHECK(r.err.find(" error discoveryd: ") != std::string::npos);  // a timestamp, the level, the sentence
   test::DemoIndex demo;
   test::write_file(dir.file("bad.json"), R"({"max_batch": "lots"})");
   r = test::run({test::bin("discoveryd"), "--db", demo.db, "--config", dir.file("bad.json")});
