@@ -151,6 +151,16 @@ Status read_store(const json& j, resolver::StoreOptions& out) {
   return Status::Ok();
 }
 
+Status read_web(const json& j, WebConfig& out) {
+  if (!j.is_object()) return bad("web", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "enabled") return bad("web." + k, "is not a known setting");
+    if (!v.is_boolean()) return bad("web.enabled", "must be true or false");
+    out.enabled = v.get<bool>();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -182,6 +192,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "workers") s = read_workers(v, c.workers);
     else if (k == "store") s = read_store(v, c.store);
     else if (k == "trusted_proxies") s = read_trusted_proxies(v, c.trusted_proxies);
+    else if (k == "web") s = read_web(v, c.web);
     else s = bad(k, "is not a known setting");
     if (!s.ok()) return s;
   }

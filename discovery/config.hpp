@@ -66,6 +66,11 @@ struct WorkerConfig {
   std::size_t queue = 256;
 };
 
+// The lookup page for people at GET / (DESIGN.md §13).
+struct WebConfig {
+  bool enabled = true;
+};
+
 struct Config {
   int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
@@ -87,6 +92,7 @@ struct Config {
   // The index --db names (DESIGN.md §10): for PostgreSQL, the pool size and the longest wait for
   // an answer (docs/OPERATIONS.md "PostgreSQL"); unused for an SQLite index.
   resolver::StoreOptions store;
+  WebConfig web;
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

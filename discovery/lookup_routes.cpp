@@ -2,6 +2,7 @@
 #include "discovery/lookup_routes.hpp"
 
 #include "discovery/request_rules.hpp"
+#include "resolver/ed25519.hpp"
 #include "resolver/identifier.hpp"
 #include "resolver/lookup_json.hpp"
 
@@ -137,6 +138,13 @@ Result<Response> LookupRoutes::well_known(Call&) {
             {"identifier_types", {"phone", "email", "handle"}},
             {"max_batch", ctx_.config.max_batch},
             {"api", "/v1"}};
+  // The keys this DP pinned for its peers, so a client can verify federated mappings (§12).
+  json peers = json::array();
+  for (const auto& [domain, key] : ctx_.deps.resolver.pinned_keys()) {
+    peers.push_back({{"domain", domain},
+                     {"jwks", {{"keys", json::array({resolver::public_jwk(key, resolver::jwk_thumbprint(key))})}}}});
+  }
+  j["peers"] = std::move(peers);
   return json_response(j.dump());
 }
 

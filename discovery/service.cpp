@@ -16,6 +16,7 @@
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
+#include "discovery/web_routes.hpp"
 #include "discovery/webfinger_routes.hpp"
 
 namespace discovery {
@@ -95,6 +96,7 @@ Service::Service(ServiceDeps deps, Config config)
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
   surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
   surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
+  if (config_.web.enabled) surfaces_.push_back(std::make_unique<WebRoutes>(ctx));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));

@@ -11,6 +11,8 @@ if [[ -x build/discoveryd ]]; then
   LISTEN=${LISTEN:-127.0.0.1:8080}
   echo
   echo "Try:  curl -s 'http://$LISTEN/v1/lookup?id=%2B14155552671' | python3 -m json.tool"
+  echo "      build/mimi-lookup --server http://$LISTEN +14155552671"
+  echo "      the lookup page: http://$LISTEN/ in a browser"
   echo "Stop with Ctrl-C."
   exec build/discoveryd --db "$DB" --listen "$LISTEN"
 else

@@ -18,12 +18,13 @@ TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   CHECK_FALSE(c->federation.anonymous);
   CHECK(c->store.pool_size == 8);
   CHECK(c->store.answer_timeout_ms == 5000);
+  CHECK(c->web.enabled);
 }
 
 TEST_CASE("config: overrides") {
   auto c = discovery::parse_config(
       R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true},)"
-      R"( "store": {"pool_size": 16, "answer_timeout_ms": 250}})");
+      R"( "store": {"pool_size": 16, "answer_timeout_ms": 250}, "web": {"enabled": false}})");
   REQUIRE(c.ok());
   CHECK(c->threads == 4);
   CHECK(c->max_batch == 10);
@@ -32,6 +33,7 @@ TEST_CASE("config: overrides") {
   CHECK(c->federation.anonymous);
   CHECK(c->store.pool_size == 16);
   CHECK(c->store.answer_timeout_ms == 250);
+  CHECK_FALSE(c->web.enabled);
 }
 
 TEST_CASE("config: shared rate limits and trusted proxies (DESIGN.md §7, §10)") {
@@ -71,6 +73,9 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
       {R"({"trusted_proxies": "10.0.0.0/8"})", "\"trusted_proxies\" must be a list"},
       {R"({"trusted_proxies": [8]})", "\"trusted_proxies\" must hold strings"},
       {R"({"trusted_proxies": ["10.0.0.0/40"]})", "\"10.0.0.0/40\" is not an IPv4 or IPv6 CIDR"},
+      {R"({"web": true})", "\"web\" must be an object"},
+      {R"({"web": {"enabled": "no"}})", "\"web.enabled\" must be true or false"},
+      {R"({"web": {"path": "/"}})", "\"web.path\" is not a known setting"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);

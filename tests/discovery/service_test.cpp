@@ -58,7 +58,7 @@ TEST_CASE("lookup: request errors carry the exact code") {
       {"/v1/lookup?id=%ff%fe", 400, "invalid_request"},
       {"/v1/lookup?id=%zz", 400, "invalid_request"},
       {"/v1/lookups", 404, "not_found"},
-      {"/", 404, "not_found"},
+      {"/index.html", 404, "not_found"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.target);
