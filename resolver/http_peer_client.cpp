@@ -5,11 +5,16 @@
 #include "resolver/http_peer_client.hpp"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "resolver/connect_failure.hpp"
@@ -235,6 +240,64 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
   }
   reply.answers.assign(results->begin(), results->end());
   return reply;
+}
+
+Status HttpPeerClient::check_pinned_key(const Peer& peer, std::chrono::milliseconds timeout) {
+  std::string origin, prefix;
+  if (!split_url(peer.url, origin, prefix))
+    return Status(Code::invalid_request, "The peer's URL is not an http:// or https:// URL.");
+  const std::string where = peer.url + "/.well-known/mimi-discovery";
+  httplib::Client client(origin);
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  client.set_follow_location(false);
+  if (!options_.ca_file.empty()) client.set_ca_cert_path(options_.ca_file);
+  auto res = client.Get(prefix + "/.well-known/mimi-discovery", {{"Accept", "application/json"}});
+  const auto fetch_failed = [&](const std::string& reason) {
+    return Status(Code::unavailable, "Cannot check the key against " + where + ": " + reason);
+  };
+  if (!res) {
+    if (res.error() == httplib::Error::Connection)
+      return fetch_failed(connect_reason(origin, SteadyClock::now() + timeout));
+    if (res.error() == httplib::Error::ConnectionTimeout || res.error() == httplib::Error::Read)
+      return fetch_failed(timeout_reason(timeout));
+    return fetch_failed(transport_reason(res.error(), client.get_openssl_verify_result()));
+  }
+  if (res->status != 200) return fetch_failed(status_reason(res->status));
+  auto meta = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  const bool shaped = meta.is_object() && meta.contains("issuer") && meta["issuer"].is_string() &&
+                      meta.contains("jwks") && meta["jwks"].is_object() && meta["jwks"].contains("keys") &&
+                      meta["jwks"]["keys"].is_array();
+  if (!shaped) return fetch_failed("the answer is not the metadata of a MIMI discovery provider.");
+  const std::string issuer = meta["issuer"].get<std::string>();
+  if (issuer != peer.domain)
+    return Status(Code::failed_precondition, "The DP at " + peer.url + " is " + issuer + ", not " + peer.domain +
+                                                 "; check --domain and --url.");
+  const auto& keys = meta["jwks"]["keys"];
+  for (const auto& k : keys)
+    if (k.is_object() && k.contains("x") && k["x"].is_string() && k["x"] == peer.public_key) return Status::Ok();
+  return Status(Code::failed_precondition,
+                "The key given is not among the " + std::to_string(keys.size()) + " keys " + peer.domain +
+                    " publishes at " + where + "; ask its operator for its key (discoveryctl key show).");
+}
+
+Status check_ca_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return Status(Code::invalid_request,
+                  "federation.ca_file " + path + " cannot be read: " + std::strerror(errno) + ".");
+  int certificates = 0;
+  while (X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr)) {
+    X509_free(cert);
+    ++certificates;
+  }
+  std::fclose(f);
+  ERR_clear_error();  // the read that ends the loop leaves "no start line" on the queue
+  if (certificates == 0)
+    return Status(Code::invalid_request, "federation.ca_file " + path +
+                                             " holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
+  return Status::Ok();
 }
 
 }  // namespace resolver
