@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
   options.tls_key = a.tls_key;
   auto server = discovery::Server::bind(service, options);
   if (!server) return failure(server.status().message());
+  service.set_base_url((*server)->url());  // /openapi.json names the address it was fetched from
   std::cout << "listening on " << (*server)->url() << std::endl;
   (*server)->run();
   // Work still on the worker pool finishes while the transport exists; its answers are dropped.
