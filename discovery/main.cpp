@@ -39,7 +39,7 @@ constexpr const char* kUsage =
     "  --threads N         worker threads (default: the config's threads, 2)\n"
     "  --tls-cert PEM      serve HTTPS with this certificate chain (needs --tls-key)\n"
     "  --tls-key PEM       the certificate's private key\n"
-    "  --help              print this help\n"
+    "  --help              print this help (--version: the version)\n"
     "\n"
     "Prints 'listening on URL' once bound. SIGTERM or SIGINT stops it gracefully.\n";
 
@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
+      return 0;
+    }
+    if (flag == "--version" || flag == "-V") {
+      std::cout << "discoveryd " << MIMI_VERSION << "\n";
       return 0;
     }
     std::string* target = nullptr;

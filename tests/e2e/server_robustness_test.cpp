@@ -187,6 +187,16 @@ TEST_CASE("server: command line errors") {
   CHECK(r.err.find("federation.ca_file /nonexistent/peers-ca.pem cannot be read") != std::string::npos);
 }
 
+TEST_CASE("discoveryd and discoveryctl print their version") {
+  auto d = test::run({test::bin("discoveryd"), "--version"});
+  CHECK(d.exit_code == 0);
+  CHECK(d.out.rfind("discoveryd 0.", 0) == 0);
+  auto c = test::run({test::bin("discoveryctl"), "--version"});
+  CHECK(c.exit_code == 0);
+  CHECK(c.out.rfind("discoveryctl 0.", 0) == 0);
+  CHECK(d.out.substr(d.out.find(' ')) == c.out.substr(c.out.find(' ')));  // the same version
+}
+
 TEST_CASE("server: the access log has one line per request and no identifier in clear") {
   test::DemoIndex demo;
   std::string log = demo.dir.file("stderr.log");
