@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "discovery/redis_url.hpp"
+#include "resolver/http_peer_client.hpp"
 
 namespace discovery {
 namespace {
@@ -174,8 +175,17 @@ const RoleLimits& RateLimits::of(resolver::Role role) const {
 }
 
 resolver::Result<Config> parse_config(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status(Code::invalid_request, "The config file is not valid JSON.");
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann_json says where: "[json.exception.parse_error.101] parse error at line 4, column 1:
+    // syntax error while parsing object key - unexpected '}'; expected string literal".
+    const std::string what = e.what();
+    const auto at = what.find("parse error at ");
+    const std::string where = at == std::string::npos ? what : what.substr(at + 15);
+    return Status(Code::invalid_request, "The config file is not valid JSON at " + where + ".");
+  }
   if (!j.is_object()) return Status(Code::invalid_request, "The config file must hold a JSON object.");
   Config c;
   for (const auto& [k, v] : j.items()) {
@@ -204,7 +214,13 @@ resolver::Result<Config> load_config(const std::string& path) {
   if (!in) return Status(Code::invalid_request, "Cannot read the config file " + path + ".");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str());
+  auto config = parse_config(text.str());
+  if (!config) return config.status();
+  // A CA file that cannot be loaded stops the start, as the TLS files do, rather than failing
+  // every https:// peer later.
+  if (!config->federation.ca_file.empty())
+    if (Status s = resolver::check_ca_file(config->federation.ca_file); !s.ok()) return s;
+  return config;
 }
 
 }  // namespace discovery

@@ -41,7 +41,7 @@ constexpr const char* kUsage =
     "  --tls-cert PEM      serve HTTPS with this certificate chain (needs --tls-key)\n"
     "  --tls-key PEM       the certificate's private key\n"
     "  --log-format F      text (default: timestamp, level, message) or json (one object a line)\n"
-    "  --help              print this help\n"
+    "  --help              print this help (--version: the version)\n"
     "\n"
     "Prints 'listening on URL' on stdout once bound, and a start line on stderr with the index,\n"
     "issuer, keys and peers it serves. SIGTERM or SIGINT stops it gracefully.\n";
@@ -133,6 +133,10 @@ int main(int argc, char** argv) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
+      return 0;
+    }
+    if (flag == "--version" || flag == "-V") {
+      std::cout << "discoveryd " << MIMI_VERSION << "\n";
       return 0;
     }
     std::string* target = nullptr;
@@ -239,6 +243,7 @@ int main(int argc, char** argv) {
   options.tls_key = a.tls_key;
   auto server = discovery::Server::bind(service, options);
   if (!server) return failure(server.status().message());
+  service.set_base_url((*server)->url());  // /openapi.json names the address it was fetched from
   std::cout << "listening on " << (*server)->url() << std::endl;
   log_start(**store, keyring, a.db, (*server)->url(), config);
   (*server)->run();

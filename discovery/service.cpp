@@ -94,7 +94,9 @@ Service::Service(ServiceDeps deps, Config config)
   RouteContext ctx{deps_, config_, metrics_};
   surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
-  surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
+  auto operations = std::make_unique<OperationRoutes>(ctx, workers_.get());
+  operations_ = operations.get();
+  surfaces_.push_back(std::move(operations));
   surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
   if (config_.web.enabled) surfaces_.push_back(std::make_unique<WebRoutes>(ctx));
   std::vector<Surface> tables;
@@ -105,6 +107,8 @@ Service::Service(ServiceDeps deps, Config config)
 }
 
 Service::~Service() { stop(); }
+
+void Service::set_base_url(const std::string& url) { operations_->set_base_url(url); }
 
 void Service::stop() {
   if (health_workers_) health_workers_->stop();

@@ -27,6 +27,8 @@
 
 namespace discovery {
 
+class OperationRoutes;
+
 class Service {
  public:
   // Builds the route tables and, when config.workers.threads > 0, the worker pool.
@@ -58,6 +60,8 @@ class Service {
   static std::string new_request_id();
 
   const Config& config() const { return config_; }
+  // The URL the transport answers on, once bound: /openapi.json names it as its server.
+  void set_base_url(const std::string& url);
   // Every route the service answers, by surface (for the documentation test and tools).
   const Router& router() const { return *router_; }
   // Where the federation reports peer calls and cache results for /metrics.
@@ -103,6 +107,7 @@ class Service {
   const bool store_networked_;           // Lane::store runs on the pool (Store::networked())
   std::unique_ptr<WorkerPool> health_workers_;  // Lane::health with a networked store, else null
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
+  OperationRoutes* operations_ = nullptr;          // one of surfaces_
   std::unique_ptr<Router> router_;
 
   std::atomic<std::int64_t> keyring_at_ns_{0};  // steady time of the last reload; claimed by CAS

@@ -2,6 +2,13 @@
 // reasons an operator can act on (transport_reason, connect_reason, status_reason).
 #include "resolver/http_peer_client.hpp"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "resolver/http_fetch.hpp"
@@ -83,6 +90,23 @@ std::string_view peer_failure_name(PeerFailure f) {
 
 HttpPeerClient::HttpPeerClient(HttpPeerClientOptions options) : options_(std::move(options)) {}
 
+HttpFetchReply HttpPeerClient::fetch(const HttpFetchRequest& request, std::chrono::milliseconds timeout) const {
+  return http_fetch(request, HttpFetchOptions{timeout, options_.max_response_bytes, options_.ca_file});
+}
+
+std::string HttpPeerClient::failure_reason(const HttpFetchReply& res, std::chrono::milliseconds timeout) const {
+  switch (res.failure) {
+    case FetchFailure::bad_url:
+      return "The peer's URL is not an http:// or https:// URL; check it (discoveryctl peer list).";
+    case FetchFailure::too_large:
+      return "The peer's answer is over " + std::to_string(options_.max_response_bytes) +
+             " bytes (federation.max_peer_response_bytes).";
+    case FetchFailure::timeout: return timeout_reason(timeout);
+    case FetchFailure::connection: return connect_reason(res.connect);
+    default: return transport_reason(res);
+  }
+}
+
 PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> identifiers,
                               std::chrono::milliseconds timeout) {
   if (identifiers.empty()) return failed(PeerFailure::error, "The peer was asked about no identifier.");
@@ -101,18 +125,10 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
     req.body = nlohmann::json{{"identifiers", std::move(ids)}, {"federate", false}}.dump();
     req.headers.emplace_back("Content-Type", "application/json");
   }
-  const HttpFetchOptions fetch_options{timeout, options_.max_response_bytes, options_.ca_file};
-  const HttpFetchReply res = http_fetch(req, fetch_options);
-  switch (res.failure) {
-    case FetchFailure::none: break;
-    case FetchFailure::bad_url:
-      return failed(PeerFailure::error, "The peer's URL is not an http:// or https:// URL; check it (discoveryctl peer list).");
-    case FetchFailure::too_large:
-      return failed(PeerFailure::error, "The peer's answer is over " + std::to_string(options_.max_response_bytes) +
-                                            " bytes (federation.max_peer_response_bytes).");
-    case FetchFailure::timeout: return failed(PeerFailure::timeout, timeout_reason(timeout));
-    case FetchFailure::connection: return failed(PeerFailure::error, connect_reason(res.connect));
-    default: return failed(PeerFailure::error, transport_reason(res));
+  const HttpFetchReply res = fetch(req, timeout);
+  if (res.failure != FetchFailure::none) {
+    return failed(res.failure == FetchFailure::timeout ? PeerFailure::timeout : PeerFailure::error,
+                  failure_reason(res, timeout));
   }
   if (res.status != 200) return failed(PeerFailure::error, status_reason(res.status));
   auto json = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
@@ -133,6 +149,55 @@ PeerReply HttpPeerClient::ask(const Peer& peer, std::span<const std::string> ide
   }
   reply.answers.assign(results->begin(), results->end());
   return reply;
+}
+
+Status HttpPeerClient::check_pinned_key(const Peer& peer, std::chrono::milliseconds timeout) {
+  const std::string where = peer.url + "/.well-known/mimi-discovery";
+  HttpFetchRequest req;
+  req.base_url = peer.url;
+  req.target = "/.well-known/mimi-discovery";
+  req.headers = {{"Accept", "application/json"}};
+  const HttpFetchReply res = fetch(req, timeout);
+  const auto fetch_failed = [&](const std::string& reason) {
+    return Status(Code::unavailable, "Cannot check the key against " + where + ": " + reason);
+  };
+  if (res.failure == FetchFailure::bad_url)
+    return Status(Code::invalid_request, "The peer's URL is not an http:// or https:// URL.");
+  if (res.failure != FetchFailure::none) return fetch_failed(failure_reason(res, timeout));
+  if (res.status != 200) return fetch_failed(status_reason(res.status));
+  auto meta = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+  const bool shaped = meta.is_object() && meta.contains("issuer") && meta["issuer"].is_string() &&
+                      meta.contains("jwks") && meta["jwks"].is_object() && meta["jwks"].contains("keys") &&
+                      meta["jwks"]["keys"].is_array();
+  if (!shaped) return fetch_failed("the answer is not the metadata of a MIMI discovery provider.");
+  const std::string issuer = meta["issuer"].get<std::string>();
+  if (issuer != peer.domain)
+    return Status(Code::failed_precondition, "The DP at " + peer.url + " is " + issuer + ", not " + peer.domain +
+                                                 "; check --domain and --url.");
+  const auto& keys = meta["jwks"]["keys"];
+  for (const auto& k : keys)
+    if (k.is_object() && k.contains("x") && k["x"].is_string() && k["x"] == peer.public_key) return Status::Ok();
+  return Status(Code::failed_precondition,
+                "The key given is not among the " + std::to_string(keys.size()) + " keys " + peer.domain +
+                    " publishes at " + where + "; ask its operator for its key (discoveryctl key show).");
+}
+
+Status check_ca_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return Status(Code::invalid_request,
+                  "federation.ca_file " + path + " cannot be read: " + std::strerror(errno) + ".");
+  int certificates = 0;
+  while (X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr)) {
+    X509_free(cert);
+    ++certificates;
+  }
+  std::fclose(f);
+  ERR_clear_error();  // the read that ends the loop leaves "no start line" on the queue
+  if (certificates == 0)
+    return Status(Code::invalid_request, "federation.ca_file " + path +
+                                             " holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
+  return Status::Ok();
 }
 
 }  // namespace resolver

@@ -186,6 +186,16 @@ Status MemoryStore::remove_peer(const std::string& domain) {
   return Status::Ok();
 }
 
+Status MemoryStore::update_peer(const Peer& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = peers_.find(peer.domain);
+  if (it == peers_.end()) return Status(Code::not_found, "no peer has this domain");
+  const UnixTime created_at = it->second.created_at;
+  it->second = peer;
+  it->second.created_at = created_at;
+  return Status::Ok();
+}
+
 Status MemoryStore::add_token(const TokenInfo& info, const std::string& secret_hash) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const StoredToken& t : tokens_) {
@@ -247,6 +257,15 @@ Result<std::vector<SigningKey>> MemoryStore::signing_keys() {
     return a.created_at < b.created_at;
   });
   return keys;
+}
+
+Status MemoryStore::remove_signing_key(const std::string& kid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find_if(keys_.begin(), keys_.end(), [&](const SigningKey& k) { return k.kid == kid; });
+  if (it == keys_.end()) return Status(Code::not_found, "no signing key has this kid");
+  if (it->active) return Status(Code::failed_precondition, "this key is the active signing key");
+  keys_.erase(it);
+  return Status::Ok();
 }
 
 Result<Stats> MemoryStore::stats() {

@@ -40,6 +40,7 @@ class MemoryStore : public Store {
   Status add_peer(const Peer& peer) override;
   Result<std::vector<Peer>> list_peers() override;  // by domain
   Status remove_peer(const std::string& domain) override;
+  Status update_peer(const Peer& peer) override;
 
   Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
@@ -48,6 +49,7 @@ class MemoryStore : public Store {
 
   Status add_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> signing_keys() override;
+  Status remove_signing_key(const std::string& kid) override;
 
   Result<std::string> secret(const std::string& name) override;
   Result<Stats> stats() override;

@@ -110,6 +110,9 @@ class Store {
   virtual Status add_peer(const Peer& peer) = 0;  // already_exists for a known domain
   virtual Result<std::vector<Peer>> list_peers() = 0;  // by domain
   virtual Status remove_peer(const std::string& domain) = 0;  // not_found when unknown
+  // Replaces the url, public_key, token and enabled of the peer with peer.domain; keeps its
+  // created_at. not_found when unknown.
+  virtual Status update_peer(const Peer& peer) = 0;
 
   // Stores a token by the SHA-256 of its secret. already_exists when the id or the hash is taken.
   // REQUIRES: info.role is not anonymous.
@@ -125,6 +128,10 @@ class Store {
   virtual Status add_signing_key(const SigningKey& key) = 0;
   // Oldest first: by created_at, then in the order they were added.
   virtual Result<std::vector<SigningKey>> signing_keys() = 0;
+  // Removes a key that is not the active one (key retire): it is no longer published and its
+  // private half is gone. In one statement: failed_precondition for the active key, not_found
+  // for an unknown kid; nothing changes then.
+  virtual Status remove_signing_key(const std::string& kid) = 0;
 
   // The named secret of this index: 32 random bytes made on first use and kept in the index, the
   // same for every process and restart (e.g. "rate_limiter", the key of the rate limiter's hashes

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/process.hpp"
+
 TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   auto c = discovery::parse_config("{}");
   REQUIRE(c.ok());
@@ -85,4 +87,39 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
     CHECK(r.status().message().find(c.needle) != std::string::npos);
   }
   CHECK(discovery::load_config("/nonexistent/config.json").status().code() == resolver::Code::invalid_request);
+}
+
+TEST_CASE("config: invalid JSON names the line and column of the mistake") {
+  struct Case { const char* text; const char* says; };
+  const Case cases[] = {
+      {"{\n  \"threads\": 2,\n  \"max_batch\": 10,\n}\n", "at line 4, column 1: "},  // trailing comma
+      {"{\"threads\": 2 \"max_batch\": 10}", "at line 1, column 25: "},              // missing comma
+      {"{\n  \"threads\": 2\n", "at line 3, column 1: syntax error while parsing object - unexpected end of input"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = discovery::parse_config(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == resolver::Code::invalid_request);
+    CHECK(r.status().message().rfind("The config file is not valid JSON at line ", 0) == 0);
+    CHECK(r.status().message().find(c.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("config: a federation.ca_file that cannot be loaded fails the load, as TLS files fail the start") {
+  test::TempDir dir;
+  const std::string config = dir.file("config.json");
+  auto with_ca = [&](const std::string& ca) {
+    test::write_file(config, "{\"federation\": {\"ca_file\": \"" + ca + "\"}}");
+    return discovery::load_config(config);
+  };
+  auto missing = with_ca(dir.file("missing.pem"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == resolver::Code::invalid_request);
+  CHECK(missing.status().message() ==
+        "federation.ca_file " + dir.file("missing.pem") + " cannot be read: No such file or directory.");
+  test::write_file(dir.file("junk.pem"), "not a certificate\n");
+  auto junk = with_ca(dir.file("junk.pem"));
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.status().message().find("holds no PEM certificate") != std::string::npos);
 }

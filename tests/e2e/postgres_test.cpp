@@ -100,6 +100,16 @@ TEST_CASE("PostgreSQL: every discoveryctl command, and the same export as SQLite
   CHECK(pg.ctl({"import", pg.dir.file("rows.csv"), "--format", "csv"}).find("1 inserted") !=
         std::string::npos);
   CHECK(json::parse(pg.ctl({"lookup", "alice@example.com"}))["mappings"][0]["tags"].size() == 2);
+  // Every bad row is listed in one pass and nothing lands, on PostgreSQL as on SQLite.
+  const test::RunResult bad = test::run(
+      {test::bin("discoveryctl"), "--db", pg.db, "import", "-"},
+      "{\"identifier\": \"bob@example.com\", \"provider\": \"chat.example\", \"user\": \"mimi://chat.example/u/b\"}\n"
+      "not json\n{\"identifier\": \"bob@example.com\", \"provider\": \"bad domain\", \"user\": \"x:1\"}\n");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("line 2: ") != std::string::npos);
+  CHECK(bad.err.find("line 3: provider") != std::string::npos);
+  CHECK(bad.err.find("2 bad lines") != std::string::npos);
+  CHECK(json::parse(pg.ctl({"lookup", "bob@example.com"}))["status"] == "not_found");
   // Nothing identifies a person in PostgreSQL's log (DESIGN.md §8).
   const std::string log = test::PostgresServer::shared().log();
   CHECK(log.find("alice") == std::string::npos);
