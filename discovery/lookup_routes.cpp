@@ -18,10 +18,10 @@ constexpr std::size_t kAnswerBytes = 768;
 Surface LookupRoutes::surface() {
   Surface s{"lookup", Dialect::mimi, {}};
   s.routes = {
-      {.method = "GET", .path = "/v1/lookup", .limited = true,
+      {.method = "GET", .path = "/v1/lookup", .limited = true, .lane = Lane::store,
        .query = {{"id", "region", "provider", "federate"}, {}},
        .handler = bind(&LookupRoutes::get_lookup)},
-      {.method = "POST", .path = "/v1/lookup", .limited = true,
+      {.method = "POST", .path = "/v1/lookup", .limited = true, .lane = Lane::store,
        .handler = bind(&LookupRoutes::post_lookup)},
       {.method = "GET", .path = "/.well-known/mimi-discovery",
        .handler = bind(&LookupRoutes::well_known)},

@@ -16,8 +16,8 @@ constexpr auto kStatsMaxAge = std::chrono::seconds(5);
 
 Surface OperationRoutes::surface() {
   return {"operations", Dialect::mimi,
-          {{.method = "GET", .path = "/healthz", .handler = bind(&OperationRoutes::healthz)},
-           {.method = "GET", .path = "/metrics", .handler = bind(&OperationRoutes::metrics)},
+          {{.method = "GET", .path = "/healthz", .lane = Lane::health, .handler = bind(&OperationRoutes::healthz)},
+           {.method = "GET", .path = "/metrics", .lane = Lane::store, .handler = bind(&OperationRoutes::metrics)},
            {.method = "GET", .path = "/openapi.json", .handler = respond([](Call&) -> Result<Response> {
               return json_response(std::string(schema::openapi_json()));
             })}}};

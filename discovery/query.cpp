@@ -90,7 +90,7 @@ std::optional<std::string> decode_path_segment(std::string_view segment) {
   return out;
 }
 
-resolver::Result<Target> parse_target(std::string_view target) {
+resolver::Result<Target> parse_target(std::string_view target, QueryPlus plus) {
   if (target.empty() || target.front() != '/') {
     return Status(Code::invalid_request, "The request target must be a path starting with '/'.");
   }
@@ -107,9 +107,10 @@ resolver::Result<Target> parse_target(std::string_view target) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     auto eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq), Plus::space);
+    const bool form = plus == QueryPlus::form;
+    auto name = percent_decode(pair.substr(0, eq), form ? Plus::space : Plus::literal);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
-                                Plus::space_unless_leading);
+                                form ? Plus::space_unless_leading : Plus::literal);
     if (!name || !value) {
       return Status(Code::invalid_request, "The query string holds a malformed percent escape.");
     }

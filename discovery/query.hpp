@@ -23,13 +23,18 @@ struct Target {
   std::optional<std::string> repeated() const;
 };
 
+// How a '+' in a query string decodes. form: a space, as client libraries encode query strings
+// (WHATWG application/x-www-form-urlencoded), except a '+' that starts a value, which stays a plus
+// sign so that a hand-typed "id=+14155552671" works. literal: a plus sign; only percent escapes
+// are decoded (RFC 3986, as RFC 7033 §4.1 asks of WebFinger's "resource").
+enum class QueryPlus { form, literal };
+
 // Parses an origin-form target ("/v1/lookup?id=tel%3A%2B1..."). Percent escapes are decoded and
-// '+' is a space, as client libraries encode query strings, except a '+' that starts a value,
-// which stays a plus sign so that a hand-typed "id=+14155552671" works.
+// '+' as `plus` says.
 // Failure: invalid_request when the target is not origin-form, an escape is malformed, a name or
 // value is not valid UTF-8 or holds a control character (NUL included). A repeated parameter is
 // kept; whether a route takes it is the route's QueryRule (route.hpp).
-resolver::Result<Target> parse_target(std::string_view target);
+resolver::Result<Target> parse_target(std::string_view target, QueryPlus plus = QueryPlus::form);
 
 // One path segment with its percent escapes decoded ('+' stays a plus sign); nullopt when an
 // escape is malformed or the result holds '/', invalid UTF-8 or a control character.

@@ -50,16 +50,21 @@ struct Credentials {
 // The error body a surface answers in. Room for more (e.g. Matrix {"errcode", "error"}).
 enum class Dialect { mimi };
 
-// Where a route's work runs. io: on the thread that read the request (it cannot block: a local
-// SQLite read, a JSON render); worker: on the bounded worker pool, because it may wait on the
-// network (federation, a network store). A route on io can still send one request to the pool
-// (Work::blocking), e.g. a lookup that asks peers.
-enum class Lane { io, worker };
+// Where a route's work runs. io: on the thread that read the request (it cannot block: a JSON
+// render from memory); store: it reads the index, so on that thread when the store answers from a
+// local file (SQLite) and on the worker pool when its calls cross the network (PostgreSQL:
+// Store::networked()), where a slow database server stalls no other request; worker: always on
+// the bounded worker pool (admin writes); health: as store, but on a one-thread pool of its own
+// (/healthz), so that it never waits behind lookups that wait on a slow database server. A route
+// on io or store can still send one request to the pool (Work::blocking), e.g. a lookup that asks
+// peers.
+enum class Lane { io, store, health, worker };
 
 // The query parameters a route takes. A route that lists none ignores the query string.
 struct QueryRule {
   std::vector<std::string_view> allowed;     // others are 400 invalid_request
   std::vector<std::string_view> repeatable;  // may appear more than once; others may not
+  QueryPlus plus = QueryPlus::form;          // how '+' decodes (query.hpp)
 };
 
 // One request on its way through the pipeline, as the Service prepared it for the handler.
@@ -105,12 +110,21 @@ struct Route {
   Handler handler;
 };
 
+// A response header of a surface: sent on every response of its paths.
+struct SurfaceHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
 // One route table: a surface of the API with its own error dialect (client lookups, admin,
-// operations; later WebFinger, Matrix, private lookups).
+// operations, WebFinger; later Matrix, private lookups).
 struct Surface {
   std::string_view name;
   Dialect dialect = Dialect::mimi;
   std::vector<Route> routes;
+  // Added to every response to a path of this table, errors included (404 of a handler, 405,
+  // 429, 503, a malformed query): e.g. CORS, which a browser needs to read even an error.
+  std::vector<SurfaceHeader> headers;
 };
 
 // The base of a surface: a class that owns a route table and the handlers it names. Its handlers

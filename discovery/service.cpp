@@ -15,6 +15,7 @@
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
+#include "discovery/webfinger_routes.hpp"
 
 namespace discovery {
 
@@ -32,6 +33,7 @@ struct Service::Job {
   Request request;
   Call call;
   const Route* route = nullptr;
+  const Surface* surface = nullptr;  // the table whose path matched, even when the method did not
   Dialect dialect = Dialect::mimi;
   std::string_view name = "other";  // the route template for metrics and the log
   Work work;
@@ -45,6 +47,8 @@ constexpr auto kAccessLogInterval = std::chrono::milliseconds(100);
 // A revoked token is refused within this time; a live one costs an index read once per period.
 constexpr auto kTokenMaxAge = std::chrono::milliseconds(1000);
 constexpr std::size_t kTokenCacheEntries = 4096;
+// /healthz probes that may wait for the health thread with a networked store; more are shed (503).
+constexpr std::size_t kHealthQueue = 16;
 
 // How long a keyring snapshot may be stale before a request reloads it.
 constexpr auto kKeyringMaxAge = std::chrono::seconds(10);
@@ -78,15 +82,18 @@ std::int64_t steady_ns(const resolver::Clock& clock) {
 
 Service::Service(ServiceDeps deps, Config config)
     : deps_(deps), config_(std::move(config)), access_log_(STDERR_FILENO, kAccessLogInterval),
-      tokens_(deps_.store, deps_.clock, kTokenMaxAge, kTokenCacheEntries) {
+      tokens_(deps_.store, deps_.clock, kTokenMaxAge, kTokenCacheEntries),
+      store_networked_(deps_.store.networked()) {
   if (config_.workers.threads > 0) {
     workers_ = std::make_unique<WorkerPool>(config_.workers.threads, config_.workers.queue);
+    if (store_networked_) health_workers_ = std::make_unique<WorkerPool>(1, kHealthQueue);
   }
   // The surfaces, one route table each; a new surface is one line here (docs/ARCHITECTURE.md).
   RouteContext ctx{deps_, config_, metrics_};
   surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
   surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
+  surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));
@@ -97,6 +104,7 @@ Service::Service(ServiceDeps deps, Config config)
 Service::~Service() { stop(); }
 
 void Service::stop() {
+  if (health_workers_) health_workers_->stop();
   if (workers_) workers_->stop();
   access_log_.flush();
 }
@@ -116,60 +124,92 @@ Response Service::handle(const Request& request) {
 
 void Service::handle_async(Request request, Done done) {
   auto job = std::make_shared<Job>(std::move(request));
-  try {
-    if (auto early = prepare(*job)) return done(std::move(*early));
-  } catch (const std::exception& e) {
-    // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
-    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job->call.request_id.c_str(), e.what());
-    job->request.request_id = job->call.request_id;  // the id just logged, or a fresh one if none
-    return done(reject(job->request, Status(Code::internal, "The server failed to answer this request.")));
-  }
-  if ((job->route->lane == Lane::worker || job->work.blocking) && workers_) {
-    if (workers_->try_submit([this, job, done] { done(run(*job)); })) return;
-    // Shed before charging: a request the server could not take consumes nothing (DESIGN.md §7).
-    metrics_.record_shed(job->name);
-    Response r = error(*job, Status(Code::unavailable,
-                                    "The server is busy with slow requests; retry in a second."));
-    finish(*job, r);
-    return done(std::move(r));
-  }
+  if (auto early = guarded(*job, &Service::route)) return done(std::move(*early));
+  const Lane lane = job->route->lane;
+  // With a networked store (PostgreSQL), a route that calls the store authenticates on the pool
+  // too: a token lookup waits on the database server, and a slow one must stall no I/O thread.
+  if (lane != Lane::io && store_networked_ && workers_) return offload(std::move(job), std::move(done), false);
+  if (auto early = guarded(*job, &Service::admit)) return done(std::move(*early));
+  if ((lane == Lane::worker || job->work.blocking) && workers_) return offload(std::move(job), std::move(done), true);
   done(run(*job));
 }
 
+std::optional<Response> Service::guarded(Job& job, std::optional<Response> (Service::*step)(Job&)) {
+  try {
+    return (this->*step)(job);
+  } catch (const std::exception& e) {
+    // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
+    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job.call.request_id.c_str(), e.what());
+    job.request.request_id = job.call.request_id;  // the id just logged, or a fresh one if none
+    return reject(job.request, Status(Code::internal, "The server failed to answer this request."));
+  }
+}
+
+void Service::offload(std::shared_ptr<Job> job, Done done, bool admitted) {
+  WorkerPool& pool = job->route->lane == Lane::health && health_workers_ ? *health_workers_ : *workers_;
+  if (pool.try_submit([this, job, done, admitted] {
+        if (!admitted) {
+          if (auto early = guarded(*job, &Service::admit)) return done(std::move(*early));
+        }
+        done(run(*job));
+      }))
+    return;
+  // Shed before charging: a request the server could not take consumes nothing (DESIGN.md §7).
+  metrics_.record_shed(job->name);
+  done(answer(*job, Status(Code::unavailable, "The server is busy with slow requests; retry in a second.")));
+}
+
+Response Service::answer(Job& job, const Status& status) {
+  Response r = error(job, status);
+  finish(job, r);
+  return r;
+}
+
 std::optional<Response> Service::prepare(Job& job) {
+  if (auto early = route(job)) return early;
+  return admit(job);
+}
+
+std::optional<Response> Service::route(Job& job) {
   Call& call = job.call;
   call.request_id = job.request.request_id;
   if (call.request_id.empty()) {
     auto sent = job.request.header("X-Request-Id");
     call.request_id = sent && is_plain_request_id(*sent) ? std::string(*sent) : new_request_id();
   }
-  auto answer = [&](const Status& s) {
-    Response r = error(job, s);
-    finish(job, r);
-    return r;
-  };
-  auto target = parse_target(job.request.target);
-  if (!target) return answer(target.status());
-  call.target = std::move(*target);
-  Router::Match m = router_->match(job.request.method, call.target.path);
-  if (!m.surface) {
-    return answer(Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
+  // The route is found before the query is decoded: how the query decodes is the route's rule,
+  // and an error about it carries the surface's headers.
+  const std::string_view raw = job.request.target;
+  Router::Match m = router_->match(job.request.method, raw.substr(0, raw.find('?')));
+  if (m.surface) {
+    job.surface = m.surface;
+    job.dialect = m.surface->dialect;
+    job.name = m.path;
   }
-  job.dialect = m.surface->dialect;
-  job.name = m.path;
+  auto target = parse_target(raw, m.route ? m.route->query.plus : QueryPlus::form);
+  if (!target) return answer(job, target.status());
+  call.target = std::move(*target);
+  if (!m.surface) {
+    return answer(job, Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
+  }
   if (!m.route) {
     const std::string allow(m.allow);
-    Response r = answer(Status(Code::method_not_allowed, "This route accepts " + allow + " only."));
+    Response r = answer(job, Status(Code::method_not_allowed, "This route accepts " + allow + " only."));
     r.headers.emplace_back("Allow", allow);
     return r;
   }
   job.route = m.route;
   call.path_params = std::move(m.params);
-  if (Status s = check_query(job); !s.ok()) return answer(s);
-  if (Status s = authenticate(job); !s.ok()) return answer(s);
+  if (Status s = check_query(job); !s.ok()) return answer(job, s);
+  return std::nullopt;
+}
+
+std::optional<Response> Service::admit(Job& job) {
+  Call& call = job.call;
+  if (Status s = authenticate(job); !s.ok()) return answer(job, s);
   refresh_keyring();
   auto work = job.route->handler(call);
-  if (!work) return answer(work.status());
+  if (!work) return answer(job, work.status());
   job.work = std::move(*work);
   return std::nullopt;
 }
@@ -258,7 +298,7 @@ Response Service::run(Job& job) {
       }
     }
     auto result = job.work.run(call);
-    Response r = result ? std::move(*result) : error(job, result.status());
+    Response r = result ? std::move(*result) : error(job, shown_to_caller(job, result.status()));
     append_rate_headers(r.headers, decision, /*rejected=*/false);
     finish(job, r);
     return r;
@@ -269,6 +309,17 @@ Response Service::run(Job& job) {
     finish(job, r);
     return r;
   }
+}
+
+Status Service::shown_to_caller(const Job& job, const Status& status) const {
+  // Why the index or the server failed (a database host and port, a file system's state) is for
+  // the operator: an admin reads it in the answer, anyone else in the log under the request id.
+  const bool infrastructure = status.code() == Code::unavailable || status.code() == Code::internal;
+  if (!infrastructure || job.call.role == resolver::Role::admin) return status;
+  std::fprintf(stderr, "discoveryd: rid=%s %s\n", job.call.request_id.c_str(), status.message().c_str());
+  return status.code() == Code::unavailable
+             ? Status(Code::unavailable, "The index cannot be read at the moment; retry in a second.")
+             : Status(Code::internal, "The server failed to answer this request.");
 }
 
 Response Service::reject(const Request& request, const Status& status) {
@@ -292,6 +343,9 @@ void Service::finish(const Job& job, Response& response) {
   bool has_id = false;
   for (const auto& h : response.headers) has_id = has_id || h.first == "X-Request-Id";
   if (!has_id) response.headers.emplace_back("X-Request-Id", call.request_id);
+  if (job.surface) {
+    for (const SurfaceHeader& h : job.surface->headers) response.headers.emplace_back(h.name, h.value);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
   metrics_.record_request(job.name, response.status, seconds);
   // One line per request. The route is a template from the tables, never the raw target, so no
@@ -314,6 +368,12 @@ void Service::refresh_keyring() {
   std::int64_t last = keyring_at_ns_.load(std::memory_order_relaxed);
   if (now - last < std::chrono::nanoseconds(kKeyringMaxAge).count()) return;
   if (!keyring_at_ns_.compare_exchange_strong(last, now)) return;
+  // A networked store's reload runs on the pool, so a slow database server stalls no I/O thread;
+  // a full pool skips this reload (the next request after kKeyringMaxAge tries again).
+  if (store_networked_ && workers_) {
+    (void)workers_->try_submit([this] { (void)deps_.keyring.reload(deps_.store); });
+    return;
+  }
   (void)deps_.keyring.reload(deps_.store);
 }
 

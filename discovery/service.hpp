@@ -70,13 +70,27 @@ class Service {
   // route, a bad query, no credentials, a handler error), nothing charged; nullopt when the job
   // is ready to be charged and run.
   std::optional<Response> prepare(Job& job);
+  // prepare() in two steps: find the route (no store call), then authenticate and run the
+  // handler's first step (a token lookup may call the store).
+  std::optional<Response> route(Job& job);
+  std::optional<Response> admit(Job& job);
+  // prepare() or admit() with the last-resort catch of STYLE.md: a throw is a 500, logged.
+  std::optional<Response> guarded(Job& job, std::optional<Response> (Service::*step)(Job&));
+  // Runs the rest of the job on the worker pool (admitting it first unless `admitted`), or sheds
+  // it with 503 when the pool is full; nothing is charged for a shed request.
+  void offload(std::shared_ptr<Job> job, Done done, bool admitted);
   resolver::Status check_query(const Job& job) const;
   resolver::Status authenticate(Job& job);
   // Charges the limiter, runs the work and renders its answer; logs and counts it.
   Response run(Job& job);
+  // `status` as the caller may see it: an unavailable or internal failure keeps its reason for an
+  // admin and logs it (with the request id) for anyone else, who gets a plain sentence.
+  resolver::Status shown_to_caller(const Job& job, const resolver::Status& status) const;
   // The error response of `status` in the job's dialect.
   Response error(const Job& job, const resolver::Status& status) const;
   void finish(const Job& job, Response& response);
+  // error() then finish(): a request answered before its work ran.
+  Response answer(Job& job, const resolver::Status& status);
   // Reloads the keyring from the store when the last reload is older than a few seconds.
   void refresh_keyring();
 
@@ -86,6 +100,8 @@ class Service {
   LogBuffer access_log_;  // stderr, one line per request, written in batches
   resolver::TokenCache tokens_;
   std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
+  const bool store_networked_;           // Lane::store runs on the pool (Store::networked())
+  std::unique_ptr<WorkerPool> health_workers_;  // Lane::health with a networked store, else null
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
   std::unique_ptr<Router> router_;
 

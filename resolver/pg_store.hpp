@@ -54,6 +54,7 @@ class PgStore final : public Store {
   Result<std::string> secret(const std::string& name) override;  // meta key "secret:<name>", hex
   Result<Stats> stats() override;
   Status check() override;
+  bool networked() const override { return true; }
 
   // A pooled connection; returned to the pool (or dropped, when broken) when the lease ends.
   class Lease;

@@ -134,6 +134,10 @@ class Store {
   virtual Result<Stats> stats() = 0;
   // OK while the index answers a trivial read.
   virtual Status check() = 0;
+
+  // True when a call may wait on the network (a database server) rather than on a local file, so
+  // a server runs its store calls where a wait stalls no other request (DESIGN.md §10).
+  virtual bool networked() const { return false; }
 };
 
 }  // namespace resolver

@@ -34,6 +34,21 @@ if ((${#missing[@]})); then
   [[ -z $policy ]] || $SUDO rm -f "$policy"
 fi
 
+# The interoperability tests (tests/interop/) run real client libraries on Node.js: the machine's
+# node when there is one (Node 20 or later), else Debian's. Their npm packages are pinned by
+# package-lock.json; npm ci runs again only when the lockfile changed.
+if ! command -v node >/dev/null; then
+  echo "setup: installing nodejs npm" >&2
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if ! cmp -s tests/interop/package-lock.json tests/interop/node_modules/.mimi-lock; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+  cp tests/interop/package-lock.json tests/interop/node_modules/.mimi-lock
+fi
+
 # Relative paths in ccache keys let clones in other folders share the cache.
 export CCACHE_BASEDIR="$PWD"
 BUILD_DIR=${BUILD_DIR:-build}

@@ -47,3 +47,13 @@ TEST_CASE("decode_path_segment: escapes decoded, plus literal, slashes and contr
     CHECK_FALSE(discovery::decode_path_segment(bad).has_value());
   }
 }
+
+TEST_CASE("parse_target with QueryPlus::literal decodes percent escapes only: '+' stays a plus sign") {
+  using discovery::QueryPlus;
+  auto t = discovery::parse_target("/x?resource=tel:+1+415&a+b=%2B%20c", QueryPlus::literal);
+  REQUIRE(t.ok());
+  CHECK(t->param("resource") == "tel:+1+415");
+  CHECK(t->param("a+b") == "+ c");
+  CHECK(discovery::parse_target("/x?r=%zz", QueryPlus::literal).status().code() ==
+        resolver::Code::invalid_request);
+}

@@ -136,6 +136,9 @@ TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted
     REQUIRE(r);
     CHECK(r->status == 503);
     CHECK(json::parse(r->body)["error"]["code"] == "unavailable");
+    // Where the database lives is for the operator's log, not for a caller.
+    CHECK(r->body.find("127.0.0.1") == std::string::npos);
+    CHECK(r->body.find(std::to_string(postgres.port())) == std::string::npos);
     CHECK(r->get_header_value("Retry-After") == "1");
     CHECK(status_of(*node, "/healthz") == 503);
   }
