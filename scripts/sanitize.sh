@@ -17,8 +17,8 @@ source scripts/sanitizer_builds.sh
 JOBS=${JOBS:-2}
 # The tests ThreadSanitizer runs: every test whose name says it is about threads, servers, peers,
 # the rate limiters (in process and in Redis) or PostgreSQL (PgStore's connection pool, and nodes
-# sharing one index).
-TSAN_TESTS='server|federation|federated|limiter|Limiter|ratelimit|shared limits|trusted_proxies|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache|threads|pool|PgStore:|PostgreSQL:'
+# sharing one index: "PostgreSQL:" and "several nodes:").
+TSAN_TESTS='server|federation|federated|limiter|Limiter|ratelimit|shared limits|trusted_proxies|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache|threads|pool|PgStore:|PostgreSQL:|several nodes'
 
 # run_ctest BUILD-DIR asan|tsan CTEST-ARGS...: ctest with every sanitizer report written to a file
 # (so that one from a server a test started is seen too); fails when a test fails or any process
