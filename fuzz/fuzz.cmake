@@ -1,7 +1,7 @@
 # fuzz/: libFuzzer targets (docs/RELIABILITY.md, "Fuzzing"). Off by default; clang only, in a build
 # directory of its own, because every target of that build is compiled with the sanitizers:
-#   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMIMI_FUZZ=ON
-#   cmake --build build-fuzz --target fuzz -j2        (or: scripts/fuzz.sh [SECONDS])
+#   CC=clang CXX=clang++ cmake -S . -B build-asan -DMIMI_FUZZ=ON
+#   cmake --build build-asan --target fuzz -j2        (or: scripts/fuzz.sh [SECONDS])
 # Included before the libraries are defined, so that the resolver and discovery libraries get the
 # same flags as the targets; the targets themselves are defined at the end of the top directory
 # (cmake_language DEFER), once the libraries exist.
@@ -11,7 +11,7 @@ if(NOT MIMI_FUZZ)
 endif()
 if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "MIMI_FUZZ needs clang++ (Debian packages clang and libclang-rt-14-dev); "
-    "configure a separate build directory: CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMIMI_FUZZ=ON")
+    "configure a separate build directory: CC=clang CXX=clang++ cmake -S . -B build-asan -DMIMI_FUZZ=ON")
 endif()
 
 # Every object gets libFuzzer's coverage hooks and the sanitizers; an undefined-behaviour report

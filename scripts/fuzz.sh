@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/fuzz.cmake) in build-fuzz/ with clang and the sanitizers, then
+# Builds the libFuzzer targets (fuzz/fuzz.cmake) in build-asan/ with clang and the sanitizers, then
 # runs each for SECONDS (default 60) on a copy of its seed corpus, fuzz/corpus/<target>/ (the repo's
 # corpus is never written). Fails when any target crashes, leaks, times out (10 s for one input) or
 # passes 2 GB: libFuzzer's exit code. docs/RELIABILITY.md, "Fuzzing".
@@ -7,19 +7,18 @@
 #   FUZZ_TARGETS="fuzz_query fuzz_identifier"  only these targets (default: all)
 #   FUZZ_OUT=DIR     where the corpus copies, logs and crash files go (default: a fresh temp dir,
 #                    removed when every target passed)
-#   FUZZ_BUILD_DIR   (default build-fuzz), JOBS (default 2)
+#   FUZZ_BUILD_DIR   (default build-asan, the build scripts/sanitize.sh asan makes), JOBS (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${1:-60}
 ALL_TARGETS="fuzz_identifier fuzz_query fuzz_request_body fuzz_import_line fuzz_peer_answer fuzz_http_request"
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-$ALL_TARGETS}"
-BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
+BUILD_DIR=${FUZZ_BUILD_DIR:-build-asan}
 
-# Relative paths in ccache keys let clones in other folders share the cache.
-export CCACHE_BASEDIR="$PWD"
-CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DMIMI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" --target fuzz -j"${JOBS:-2}"
+# The same configuration as scripts/sanitize.sh asan, so that either reuses the other's objects.
+source scripts/sanitizer_builds.sh
+build_asan "$BUILD_DIR" fuzz
 
 OUT=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/mimi-fuzz.XXXXXX")}
 mkdir -p "$OUT"

@@ -48,7 +48,10 @@ TEST_CASE("match_path: bad cases") {
       {"/b/{k}", "/b"},              {"/b/{k}", "/b/x/y"},         {"/b/{k}/{n}", "/b/x"},
       {"/b/{k}", "/b/a%2Fb"},        {"/b/{k}", "/b/%zz"},         {"/b/{k}", "/c/x"},
   };
-  for (const auto& [pattern, path] : bad) {
+  for (const auto& c : bad) {
+    // Named locals: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+    const char* pattern = c.first;
+    const char* path = c.second;
     CAPTURE(path);
     CHECK_FALSE(discovery::match_path(pattern, path, nullptr));
   }

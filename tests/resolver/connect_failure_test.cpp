@@ -20,7 +20,10 @@ TEST_CASE("a failed connect's errno is refused, unreachable or unknown") {
       {EHOSTDOWN, ConnectFailure::unreachable},    {ETIMEDOUT, ConnectFailure::unknown},
       {EACCES, ConnectFailure::unknown},           {0, ConnectFailure::unknown},
   };
-  for (const auto& [err, failure] : table) {
+  for (const auto& row : table) {
+    // Named locals: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+    const int err = row.first;
+    const ConnectFailure failure = row.second;
     CAPTURE(err);
     CHECK(connect_failure_for_errno(err) == failure);
   }

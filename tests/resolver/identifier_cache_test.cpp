@@ -17,7 +17,10 @@ TEST_CASE("IdentifierCache: answers exactly as parse_identifier, on a miss and o
   for (std::size_t capacity : {std::size_t{0}, std::size_t{64}}) {
     IdentifierCache cache(capacity);
     for (int round = 0; round < 2; ++round) {
-      for (const auto& [input, region] : inputs) {
+      for (const auto& in : inputs) {
+        // Named locals: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+        const std::string& input = in.first;
+        const std::string& region = in.second;
         CAPTURE(input);
         CAPTURE(region);
         auto want = parse_identifier(input, region);

@@ -76,7 +76,11 @@ TEST_CASE("each verification failure is bad_signature and drops the honest mappi
   m["assertion"] = "not.a.jws";
   forged.emplace_back("garbage assertion", m, unproved);
 
-  for (const auto& [name, mapping, detail] : forged) {
+  for (const auto& row : forged) {
+    // Named locals: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+    const auto& name = std::get<0>(row);
+    const auto& mapping = std::get<1>(row);
+    const auto& detail = std::get<2>(row);
     CAPTURE(name);
     auto a = test::PeerSigner::answer(kId, {honest, mapping});
     auto checked = check_peer_answer(a, kId, "dp2.example", peer.key.public_key(), kNow);
@@ -109,7 +113,11 @@ TEST_CASE("answers not of the 4.1 shape are error") {
       {"a batch error entry", {{"query", kId}, {"error", {{"code", "invalid_identifier"}, {"message", "x"}}}},
        "The peer answered an error entry instead of a lookup object."},
   };
-  for (const auto& [name, answer, detail] : bad) {
+  for (const auto& row : bad) {
+    // Named locals: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+    const auto& name = std::get<0>(row);
+    const auto& answer = std::get<1>(row);
+    const auto& detail = std::get<2>(row);
     CAPTURE(name);
     auto checked = check_peer_answer(answer, kId, "dp2.example", peer.key.public_key(), kNow);
     CHECK(checked.status == PeerStatus::error);
