@@ -131,6 +131,21 @@ Status key_rotate(const Args&, Context& ctx) {
   return Status::Ok();
 }
 
+// DESIGN.md §11: an unconditional rotation. The retired pepper stays accepted for
+// matrix.pepper_grace_s (discoveryd's config), after which discoveryd drops its hashes.
+Status matrix_rotate_pepper(const Args&, Context& ctx) {
+  auto store = ctx.open();
+  if (!store) return store.status();
+  const resolver::UnixTime now = ctx.clock.now();
+  auto rotated = (*store)->rotate_pepper(now, now);
+  if (!rotated) return rotated.status();
+  auto peppers = (*store)->peppers();
+  if (!peppers) return peppers.status();
+  ctx.io.out << "new Matrix lookup pepper is current; " << (peppers->size() - 1)
+             << " retired pepper(s) stay accepted for matrix.pepper_grace_s\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<Command> admin_commands() {
@@ -149,6 +164,9 @@ std::vector<Command> admin_commands() {
       {"key show", "key show", "Prints the public JWKS of this DP as JSON.", {}, {}, 0, 0, key_show},
       {"key rotate", "key rotate", "Adds a signing key and signs with it from now on; old keys stay published.",
        {}, {}, 0, 0, key_rotate},
+      {"matrix rotate-pepper", "matrix rotate-pepper",
+       "Makes a new Matrix lookup pepper current now; the previous one stays accepted for the grace period.",
+       {}, {}, 0, 0, matrix_rotate_pepper},
   };
 }
 

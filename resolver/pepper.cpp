@@ -1,6 +1,9 @@
 // Peppers and the hashes of Matrix addresses (DESIGN.md §11).
 #include "resolver/pepper.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <idn2.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -56,6 +59,25 @@ std::string matrix_hash(std::string_view address, std::string_view medium, std::
 std::vector<std::string> matrix_hashes(std::string_view identifier, std::string_view pepper) {
   std::vector<std::string> out;
   for (const MatrixAddress& a : matrix_addresses(identifier)) out.push_back(matrix_hash(a.address, a.medium, pepper));
+  return out;
+}
+
+std::vector<HashedAddress> sorted_hashes(std::span<const std::string> identifiers, std::string_view pepper) {
+  std::vector<HashedAddress> out;
+  out.reserve(identifiers.size());
+  for (std::size_t i = 0; i < identifiers.size(); ++i) {
+    for (const MatrixAddress& a : matrix_addresses(identifiers[i])) {
+      const std::string hash = matrix_hash(a.address, a.medium, pepper);
+      HashedAddress h{};
+      std::memcpy(h.hash.data(), hash.data(), std::min(hash.size(), h.hash.size()));
+      h.identifier = static_cast<std::uint32_t>(i);
+      out.push_back(h);
+    }
+  }
+  // memcmp order is the byte order SQLite's BINARY and PostgreSQL's "C" collation sort by.
+  std::sort(out.begin(), out.end(), [](const HashedAddress& a, const HashedAddress& b) {
+    return std::memcmp(a.hash.data(), b.hash.data(), a.hash.size()) < 0;
+  });
   return out;
 }
 

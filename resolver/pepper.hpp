@@ -3,7 +3,10 @@
 // and plain values; thread-safe.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +50,18 @@ std::string matrix_hash(std::string_view address, std::string_view medium, std::
 
 // Every hash of `identifier`'s addresses under `pepper` (none for a handle).
 std::vector<std::string> matrix_hashes(std::string_view identifier, std::string_view pepper);
+
+// One address hash of a rotation: the hash and the index of its identifier in the caller's list.
+struct HashedAddress {
+  std::array<char, 43> hash;  // base64url of 32 bytes, unpadded
+  std::uint32_t identifier;
+  std::string_view view() const { return {hash.data(), hash.size()}; }
+};
+
+// The hashes of every address of `identifiers` under `pepper`, sorted by hash, so that a store
+// writes a new pepper's hashes in key order: appends to its index instead of 1M random inserts.
+// REQUIRES: fewer than 2^32 identifiers.
+std::vector<HashedAddress> sorted_hashes(std::span<const std::string> identifiers, std::string_view pepper);
 
 // True when `identifier` (canonical) has Matrix addresses: a tel: or mailto: identifier.
 bool has_matrix_addresses(std::string_view identifier);

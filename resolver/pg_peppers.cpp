@@ -127,29 +127,30 @@ Result<bool> PgStore::rotate_pepper(UnixTime now, UnixTime due) {
   const std::string id = std::to_string(added->integer(0, 0));
   if (Status s = c.exec(kRotationCursor, "reading the identifiers to hash"); !s.ok()) return s;
   const std::string fetch = "FETCH " + std::to_string(kRotationFetch) + " FROM pepper_identifiers";
-  const std::string copy = "COPY matrix_hashes (pepper_id, hash, identifier) FROM STDIN";
-  std::string rows;
+  std::vector<std::string> identifiers;
   for (;;) {
     auto r = c.run_once(fetch, {}, "reading the identifiers to hash");
     if (!r) return r.status();
-    for (int row = 0; row < r->rows(); ++row) {
-      const std::string_view identifier = r->text(row, 0);
-      for (const std::string& hash : matrix_hashes(identifier, *pepper)) {
-        rows += id;
-        rows.push_back('\t');
-        rows += hash;
-        rows.push_back('\t');
-        append_copy_field(rows, identifier);
-        rows.push_back('\n');
-      }
-    }
-    if (rows.size() >= kCopyPieceBytes || r->rows() < kRotationFetch) {
-      if (!rows.empty()) {
-        if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
-      }
+    for (int row = 0; row < r->rows(); ++row) identifiers.emplace_back(r->text(row, 0));
+    if (r->rows() < kRotationFetch) break;
+  }
+  // In hash order, so that the primary key's index is appended to rather than split at random.
+  const std::string copy = "COPY matrix_hashes (pepper_id, hash, identifier) FROM STDIN";
+  std::string rows;
+  for (const HashedAddress& h : sorted_hashes(identifiers, *pepper)) {
+    rows += id;
+    rows.push_back('\t');
+    rows += h.view();
+    rows.push_back('\t');
+    append_copy_field(rows, identifiers[h.identifier]);
+    rows.push_back('\n');
+    if (rows.size() >= kCopyPieceBytes) {
+      if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
       rows.clear();
     }
-    if (r->rows() < kRotationFetch) break;
+  }
+  if (!rows.empty()) {
+    if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
   }
   if (Status s = c.exec("COMMIT", "committing a pepper rotation"); !s.ok()) return s;
   return true;

@@ -116,17 +116,22 @@ Result<bool> SqliteStore::rotate_pepper(UnixTime now, UnixTime due) {
     if (!*added) return Status(Code::internal, "adding a pepper returned no id");
     const std::int64_t id = add->integer(0);
     if (auto done = add->step("adding a pepper"); !done) return done.status();
+    std::vector<std::string> identifiers;
+    {
+      auto scan = c.prepare(kAddressedIdentifiers);
+      if (!scan) return scan.status();
+      for (;;) {
+        auto row = scan->step("reading the identifiers to hash");
+        if (!row) return row.status();
+        if (!*row) break;
+        identifiers.emplace_back(scan->text(0));
+      }
+    }
     auto insert = c.prepare(kInsertHash);
     if (!insert) return insert.status();
-    auto scan = c.prepare(kAddressedIdentifiers);
-    if (!scan) return scan.status();
-    std::string identifier;
-    for (;;) {
-      auto row = scan->step("reading the identifiers to hash");
-      if (!row) return row.status();
-      if (!*row) break;
-      identifier.assign(scan->text(0));
-      if (Status s = insert_hashes(*insert, id, *pepper, identifier); !s.ok()) return s;
+    for (const HashedAddress& h : sorted_hashes(identifiers, *pepper)) {
+      auto r = insert->bind(1, id).bind(2, h.view()).bind(3, identifiers[h.identifier]).run("storing an address hash");
+      if (!r) return r.status();
     }
     return true;
   });
