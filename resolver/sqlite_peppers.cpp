@@ -21,8 +21,10 @@ constexpr const char* kAddressedIdentifiers =
     " OR (identifier >= 'tel:+' AND identifier < 'tel:,')";
 constexpr const char* kCurrentPepper =
     "SELECT created_at FROM matrix_peppers WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1";
+// CROSS JOIN keeps the batch as the outer loop: each hash is one search of the primary key (the
+// planner would otherwise scan every hash of the pepper and probe the batch).
 constexpr const char* kByHash =
-    "SELECT q.key, h.identifier FROM json_each(?1) AS q JOIN matrix_hashes AS h"
+    "SELECT q.key, h.identifier FROM json_each(?1) AS q CROSS JOIN matrix_hashes AS h"
     " ON h.pepper_id = (SELECT id FROM matrix_peppers WHERE pepper = ?2 AND hashed = 1)"
     " AND h.hash = q.value";
 
