@@ -226,6 +226,21 @@ Status key_retire(const Args& a, Context& ctx) {
   return Status::Ok();
 }
 
+// DESIGN.md §11: an unconditional rotation. The retired pepper stays accepted for
+// matrix.pepper_grace_s (discoveryd's config), after which discoveryd drops its hashes.
+Status matrix_rotate_pepper(const Args&, Context& ctx) {
+  auto store = ctx.open();
+  if (!store) return store.status();
+  const resolver::UnixTime now = ctx.clock.now();
+  auto rotated = (*store)->rotate_pepper(now, now);
+  if (!rotated) return rotated.status();
+  auto peppers = (*store)->peppers();
+  if (!peppers) return peppers.status();
+  ctx.io.out << "new Matrix lookup pepper is current; " << (peppers->size() - 1)
+             << " retired pepper(s) stay accepted for matrix.pepper_grace_s\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<Command> admin_commands() {
@@ -300,6 +315,13 @@ std::vector<Command> admin_commands() {
        "KID is the key's kid from key show. Assertions it signed no longer verify afterwards.\n"
        "examples:\n"
        "  discoveryctl key retire \"$OLD_KID\"\n"},
+      {"matrix rotate-pepper", "matrix rotate-pepper",
+       "Makes a new Matrix lookup pepper current now; the previous one stays accepted for the grace period.",
+       {}, {}, 0, 0, matrix_rotate_pepper,
+       "discoveryd's timer also rotates it every matrix.pepper_rotation_s; a running discoveryd serves the\n"
+       "new pepper within 10 seconds and drops the retired one's hashes after matrix.pepper_grace_s.\n"
+       "examples:\n"
+       "  discoveryctl matrix rotate-pepper\n"},
   };
 }
 

@@ -162,6 +162,24 @@ Status read_web(const json& j, WebConfig& out) {
   return Status::Ok();
 }
 
+Status read_matrix(const json& j, MatrixConfig& out) {
+  if (!j.is_object()) return bad("matrix", "must be an object");
+  constexpr std::int64_t kYear = 86400 * 366;
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "matrix." + k;
+    Status s;
+    if (k == "pepper_rotation_s") s = read_int(v, name, out.pepper_rotation_s, 0, kYear);
+    else if (k == "pepper_grace_s") s = read_int(v, name, out.pepper_grace_s, 0, kYear);
+    else if (k == "non_matrix_users") {
+      if (v == "omit") out.non_matrix_users = NonMatrixUsers::omit;
+      else if (v == "user_uri") out.non_matrix_users = NonMatrixUsers::user_uri;
+      else s = bad(name, "must be \"omit\" or \"user_uri\"");
+    } else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -200,6 +218,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
     else if (k == "federation") s = read_federation(v, c.federation);
     else if (k == "workers") s = read_workers(v, c.workers);
+    else if (k == "matrix") s = read_matrix(v, c.matrix);
     else if (k == "store") s = read_store(v, c.store);
     else if (k == "trusted_proxies") s = read_trusted_proxies(v, c.trusted_proxies);
     else if (k == "web") s = read_web(v, c.web);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "discovery/budget_snapshotter.hpp"
+#include "discovery/pepper_rotator.hpp"
 #include "discovery/config.hpp"
 #include "discovery/local_rate_limiter.hpp"
 #include "discovery/log.hpp"
@@ -228,6 +229,12 @@ int main(int argc, char** argv) {
   } else {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
   }
+  // The Matrix lookup pepper (DESIGN.md §11): the first one is made before the first request.
+  // An index that cannot be written (read-only) still serves: the Matrix routes answer 503 until
+  // a pepper exists, and the timer keeps trying.
+  discovery::PepperRotator peppers(**store, clock, config.matrix, log);
+  if (auto s = peppers.tick(); !s.ok()) log("no Matrix lookup pepper could be made: " + s.message());
+  peppers.start(std::chrono::seconds(1));
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
   // Peer calls are counted by the service's metrics; failing ones are also logged, at most one
   // line per peer a minute, with the reason (docs/FEDERATION.md).

@@ -13,6 +13,7 @@
 #include "discovery/admin_routes.hpp"
 #include "discovery/log.hpp"
 #include "discovery/lookup_routes.hpp"
+#include "discovery/matrix_routes.hpp"
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
@@ -99,6 +100,7 @@ Service::Service(ServiceDeps deps, Config config)
   surfaces_.push_back(std::move(operations));
   surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
   if (config_.web.enabled) surfaces_.push_back(std::make_unique<WebRoutes>(ctx));
+  surfaces_.push_back(std::make_unique<MatrixRoutes>(ctx));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));
@@ -199,6 +201,11 @@ std::optional<Response> Service::route(Job& job) {
   if (!m.surface) {
     return answer(job, Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
   }
+  if (!m.route && m.allow.empty()) {
+    // A path under a surface's prefix that none of its routes has (Router::match).
+    return answer(job, Status(Code::not_found, "This server does not serve this path; /openapi.json lists "
+                                               "the routes it has."));
+  }
   if (!m.route) {
     const std::string allow(m.allow);
     Response r = answer(job, Status(Code::method_not_allowed, "This route accepts " + allow + " only."));
@@ -298,7 +305,7 @@ Response Service::run(Job& job) {
       if (!decision.status.ok()) {
         const Status& s = decision.status;
         metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
-        Response r = error(job, s);
+        Response r = error(job, s, decision.retry_after_s);
         append_rate_headers(r.headers, decision, /*rejected=*/true);
         finish(job, r);
         return r;
@@ -339,9 +346,10 @@ Response Service::reject(const Request& request, const Status& status) {
   return response;
 }
 
-Response Service::error(const Job& job, const Status& status) const {
+Response Service::error(const Job& job, const Status& status, std::int64_t retry_after_s) const {
   switch (job.dialect) {
     case Dialect::mimi: return error_response(status, job.call.request_id);
+    case Dialect::matrix: return matrix_error_response(status, job.call, job.name, retry_after_s);
   }
   return error_response(status, job.call.request_id);
 }

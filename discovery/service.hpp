@@ -90,8 +90,9 @@ class Service {
   // `status` as the caller may see it: an unavailable or internal failure keeps its reason for an
   // admin and logs it (with the request id) for anyone else, who gets a plain sentence.
   resolver::Status shown_to_caller(const Job& job, const resolver::Status& status) const;
-  // The error response of `status` in the job's dialect.
-  Response error(const Job& job, const resolver::Status& status) const;
+  // The error response of `status` in the job's dialect; a 429's retry time for dialects that put
+  // it in the body (Matrix's retry_after_ms).
+  Response error(const Job& job, const resolver::Status& status, std::int64_t retry_after_s = 0) const;
   void finish(const Job& job, Response& response);
   // error() then finish(): a request answered before its work ran.
   Response answer(Job& job, const resolver::Status& status);

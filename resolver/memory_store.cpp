@@ -109,6 +109,56 @@ Result<std::vector<LocalAnswer>> MemoryStore::lookup(std::span<const std::string
   return answers;
 }
 
+Result<bool> MemoryStore::rotate_pepper(UnixTime now, UnixTime due) {
+  auto value = new_pepper();
+  if (!value) return value.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!peppers_.empty() && !peppers_.back().pepper.retired_at && peppers_.back().pepper.created_at > due)
+    return false;
+  for (auto& p : peppers_)
+    if (!p.pepper.retired_at) p.pepper.retired_at = now;
+  peppers_.push_back({Pepper{*value, now, std::nullopt}, true});
+  return true;
+}
+
+Result<std::vector<Pepper>> MemoryStore::peppers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Pepper> out;
+  for (auto it = peppers_.rbegin(); it != peppers_.rend(); ++it)
+    if (it->hashed) out.push_back(it->pepper);
+  return out;
+}
+
+Result<int> MemoryStore::drop_pepper_hashes(UnixTime retired_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int dropped = 0;
+  for (auto& p : peppers_) {
+    if (p.hashed && p.pepper.retired_at && *p.pepper.retired_at <= retired_by) {
+      p.hashed = false;
+      ++dropped;
+    }
+  }
+  return dropped;
+}
+
+Result<std::vector<std::string>> MemoryStore::identifiers_by_hash(const std::string& pepper,
+                                                                  std::span<const std::string> hashes) {
+  std::vector<std::string> out(hashes.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool hashed = std::any_of(peppers_.begin(), peppers_.end(), [&](const StoredPepper& p) {
+    return p.hashed && p.pepper.value == pepper;
+  });
+  if (!hashed) return out;
+  std::map<std::string, std::string> by_hash;
+  for (const auto& entry : mappings_)
+    for (std::string& h : matrix_hashes(entry.first, pepper)) by_hash.emplace(std::move(h), entry.first);
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    auto it = by_hash.find(hashes[i]);
+    if (it != by_hash.end()) out[i] = it->second;
+  }
+  return out;
+}
+
 Result<std::unique_ptr<ImportSession>> MemoryStore::begin_import() {
   return std::unique_ptr<ImportSession>(std::make_unique<MemoryImportSession>(*this));
 }

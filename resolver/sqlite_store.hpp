@@ -49,6 +49,11 @@ class SqliteStore final : public Store {
   Result<std::vector<SigningKey>> signing_keys() override;
   Status remove_signing_key(const std::string& kid) override;
   Result<std::string> secret(const std::string& name) override;  // meta key "secret:<name>", hex
+  Result<bool> rotate_pepper(UnixTime now, UnixTime due) override;
+  Result<std::vector<Pepper>> peppers() override;
+  Result<int> drop_pepper_hashes(UnixTime retired_by) override;
+  Result<std::vector<std::string>> identifiers_by_hash(const std::string& pepper,
+                                                       std::span<const std::string> hashes) override;
   Result<Stats> stats() override;
   Status check() override;
 

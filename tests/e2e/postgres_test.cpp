@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "resolver/pepper.hpp"
 #include "tests/e2e/server_fixture.hpp"
 #include "tests/support/postgres_server.hpp"
 
@@ -129,6 +130,38 @@ TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writ
   demo.ctl({"optout", "carol@example.net"});  // discoveryctl beside the nodes
   CHECK(lookup(a, "carol@example.net")["status"] == "opted_out");
   CHECK(lookup(b, "carol@example.net")["status"] == "opted_out");
+}
+
+TEST_CASE("PostgreSQL: two nodes serve one Matrix pepper, and a mapping written through one is found by hash on the other") {
+  test::DemoIndex demo(test::PostgresServer::shared().create_database());
+  test::Server a(demo.db);
+  test::Server b(demo.db);
+  auto ca = test::client_for(a);
+  auto cb = test::client_for(b);
+  auto pepper_at = [&](httplib::Client& c) {
+    auto r = c.Get("/_matrix/identity/v2/hash_details", test::bearer(demo.client));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body)["lookup_pepper"].get<std::string>();
+  };
+  const std::string pepper = pepper_at(*ca);
+  CHECK(pepper_at(*cb) == pepper);  // the first node made it; the second found it
+  REQUIRE(put_mapping(a, demo.admin, "carol@example.net", "matrix:u/carol:matrix.example") == 200);
+  json body = {{"addresses", {resolver::matrix_hash("carol@example.net", "email", pepper)}},
+               {"algorithm", "sha256"},
+               {"pepper", pepper}};
+  auto r = cb->Post("/_matrix/identity/v2/lookup", test::bearer(demo.client), body.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body)["mappings"].begin().value() == "@carol:matrix.example");
+  demo.ctl({"matrix", "rotate-pepper"});
+  const std::string next = pepper_at(*cb);
+  CHECK(next != pepper);
+  body["addresses"] = {resolver::matrix_hash("carol@example.net", "email", next)};
+  body["pepper"] = next;
+  r = ca->Post("/_matrix/identity/v2/lookup", test::bearer(demo.client), body.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(json::parse(r->body)["mappings"].size() == 1);
 }
 
 TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted, they serve again") {
