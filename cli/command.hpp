@@ -27,9 +27,11 @@ struct Context {
     usage_failure = true;
     return resolver::Status(resolver::Code::invalid_request, message);
   }
-  // Opens the existing index (or creates it for init), of the kind `db` names.
+  // Opens the existing index (or creates it for init), of the kind `db` names. A usage error when
+  // no index was given: only the commands that open one need --db.
   resolver::Result<std::unique_ptr<resolver::Store>> open(
-      resolver::OpenMode mode = resolver::OpenMode::must_exist) const {
+      resolver::OpenMode mode = resolver::OpenMode::must_exist) {
+    if (db.empty()) return usage("no index given; pass --db PATH or set DISCOVERY_DB");
     return resolver::open_store(db, mode);
   }
 };
@@ -43,10 +45,17 @@ struct Command {
   std::size_t min_positional = 0;
   std::size_t max_positional = 0;
   std::function<resolver::Status(const Args&, Context&)> run;
+  // What `discoveryctl COMMAND --help` prints after the summary: an "options:" and an "examples:"
+  // section, each line indented by two spaces.
+  const char* help = "";
 };
 
 // Registered by index_commands.cpp and admin_commands.cpp.
 std::vector<Command> index_commands();
 std::vector<Command> admin_commands();
+
+// The bash completion script for `commands` (completion.cpp): command names, then each command's
+// options, and the values of the options that take one of a few (--format, --role).
+std::string bash_completion(const std::vector<Command>& commands);
 
 }  // namespace cli

@@ -50,6 +50,24 @@ void draw_progress(std::ostream& err, const resolver::ImportProgress& p, std::si
   err << std::flush;
 }
 
+// "1 bad line", "2 bad lines".
+std::string count(std::size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Lists the bad rows of a report on err, with "prefix" before each ("skipped " for skipped rows).
+void list_bad_rows(std::ostream& err, const resolver::ImportReport& rep, const std::string& prefix) {
+  bool region = false;
+  for (const auto& e : rep.errors) {
+    err << prefix << "line " << e.line << ": " << e.status.message() << "\n";
+    region = region || e.status.message().find(resolver::kNeedsRegion) != std::string::npos;
+  }
+  if (rep.bad_rows > rep.errors.size())
+    err << "... and " << count(rep.bad_rows - rep.errors.size(), "more bad line", "more bad lines")
+        << ", not listed (only the first " << rep.errors.size() << " are)\n";
+  if (region) err << "national phone numbers need the region of the file: pass --region, e.g. --region US\n";
+}
+
 Status import(const Args& a, Context& ctx) {
   const std::string path = a.positional[0];
   resolver::ImportOptions opt;
@@ -61,6 +79,7 @@ Status import(const Args& a, Context& ctx) {
   if (!resolver::is_known_region(opt.region))
     return ctx.usage("--region must be an ISO 3166 alpha-2 code such as US or DE");
   opt.skip_invalid = a.flag("--skip-invalid");
+  const bool dry_run = a.flag("--dry-run");
   opt.now = ctx.clock.now();
 
   std::ifstream file;
@@ -68,7 +87,7 @@ Status import(const Args& a, Context& ctx) {
   std::size_t total = 0;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    if (!file) return Status(Code::not_found, "cannot open " + path + " for reading");
+    if (!file) return Status(Code::not_found, "cannot open " + path + " for reading; check the path and its permissions");
     file.seekg(0, std::ios::end);
     total = static_cast<std::size_t>(std::max<std::streamoff>(0, file.tellg()));
     file.seekg(0);
@@ -81,22 +100,40 @@ Status import(const Args& a, Context& ctx) {
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     };
   }
-  auto store = ctx.open();
-  if (!store) return store.status();
   resolver::ImportReport rep;
-  Status s = resolver::import_stream(**store, *in, opt, &rep);
-  if (ctx.io.err_is_terminal) ctx.io.err << "\n";
-  if (!s.ok()) {
-    if (rep.errors.empty() || !opt.skip_invalid)
-      return Status(s.code(), s.message() + "; nothing was imported" +
-                                  (rep.errors.empty() ? "" : " (fix the row, or pass --skip-invalid to skip bad rows)"));
-    return s;
+  Status s;
+  if (dry_run) {
+    s = resolver::check_stream(*in, opt, &rep);  // no index is opened: nothing can be written
+  } else {
+    auto store = ctx.open();
+    if (!store) return store.status();
+    s = resolver::import_stream(**store, *in, opt, &rep);
   }
-  for (const auto& e : rep.errors) ctx.io.err << "skipped line " << e.line << ": " << e.status.message() << "\n";
+  if (ctx.io.err_is_terminal) ctx.io.err << "\n";
+  const std::string nothing = dry_run ? "nothing would be imported" : "nothing was imported";
+  if (!s.ok()) {
+    if (rep.errors.empty()) return Status(s.code(), s.message() + "; " + nothing);
+    list_bad_rows(ctx.io.err, rep, "");
+    return Status(s.code(), "the input has " + count(rep.bad_rows, "bad line", "bad lines") + " (listed above); " +
+                                nothing + "; fix " + (rep.bad_rows == 1 ? "it" : "them") +
+                                ", or pass --skip-invalid to import the valid lines only");
+  }
+  list_bad_rows(ctx.io.err, rep, opt.skip_invalid ? "skipped " : "");
   const double rate = rep.seconds > 0 ? static_cast<double>(rep.lines) / rep.seconds : 0;
-  ctx.io.out << "imported " << rep.lines << " lines in " << std::fixed << std::setprecision(2) << rep.seconds
-             << " s (" << static_cast<long>(rate) << " rows/s): " << rep.inserted << " inserted, " << rep.updated
-             << " updated, " << rep.optouts << " opt-outs, " << rep.skipped << " skipped\n";
+  std::ostringstream o;
+  o << (dry_run ? "checked " : "read ") << count(rep.lines, "line", "lines") << " in " << std::fixed
+    << std::setprecision(2) << rep.seconds << " s (" << static_cast<long>(rate) << " rows/s): ";
+  if (dry_run)
+    o << count(rep.mappings, "mapping", "mappings") << " and " << count(rep.optouts, "opt-out", "opt-outs")
+      << " are valid";
+  else
+    o << "imported " << count(rep.mappings, "mapping", "mappings") << " (" << rep.inserted << " inserted, "
+      << rep.updated << " updated) and " << count(rep.optouts, "opt-out", "opt-outs");
+  if (rep.skipped > 0)
+    o << "; skipped " << count(rep.skipped, "bad line", "bad lines") << ", "
+      << (dry_run ? "which would not be imported" : "not imported");
+  if (dry_run) o << "; nothing was written (--dry-run)";
+  ctx.io.out << o.str() << "\n";
   return Status::Ok();
 }
 
@@ -200,21 +237,67 @@ Status stats(const Args&, Context& ctx) {
 std::vector<Command> index_commands() {
   return {
       {"init", "init --issuer DOMAIN", "Creates the index and this DP's Ed25519 signing key.",
-       {"--issuer"}, {}, 0, 0, init},
-      {"import", "import FILE [--format jsonl|csv] [--region CC] [--skip-invalid]",
+       {"--issuer"}, {}, 0, 0, init,
+       "options:\n"
+       "  --issuer DOMAIN   this DP's domain: the iss of its assertions and its name to peers\n"
+       "The index (an SQLite file, or a PostgreSQL URI) is created owner-only (0600): it holds the\n"
+       "private signing keys and the peers' tokens.\n"
+       "examples:\n"
+       "  discoveryctl --db /var/lib/mimi/index.db init --issuer dp.example\n"
+       "  discoveryctl --db postgresql://mimi@db.internal/mimi init --issuer dp.example\n"},
+      {"import", "import FILE [--format jsonl|csv] [--region CC] [--skip-invalid] [--dry-run]",
        "Imports mappings and opt-outs as one transaction; FILE '-' reads stdin.",
-       {"--format", "--region"}, {"--skip-invalid"}, 1, 1, import},
+       {"--format", "--region"}, {"--skip-invalid", "--dry-run"}, 1, 1, import,
+       "options:\n"
+       "  --format jsonl|csv   the file's format (default jsonl; CSV needs a header row)\n"
+       "  --region CC          the region of national phone numbers, e.g. US or DE\n"
+       "  --skip-invalid       import the valid rows and list the bad ones (by default any bad row\n"
+       "                       imports nothing)\n"
+       "  --dry-run            read and validate the whole file, write nothing (needs no --db)\n"
+       "Every bad row is listed with its line number (the first 100, then a count).\n"
+       "examples:\n"
+       "  discoveryctl import mappings.jsonl\n"
+       "  discoveryctl import contacts.csv --format csv --region US --dry-run\n"
+       "  gunzip -c feed.jsonl.gz | discoveryctl import - --skip-invalid\n"},
       {"export", "export [--format jsonl]", "Writes every mapping and opt-out to stdout, re-importable.",
-       {"--format"}, {}, 0, 0, export_index},
+       {"--format"}, {}, 0, 0, export_index,
+       "options:\n"
+       "  --format jsonl   the only format (the default)\n"
+       "examples:\n"
+       "  discoveryctl export > backup.jsonl\n"},
       {"lookup", "lookup ID [--region CC] [--provider DOMAIN]",
        "Prints the local answer for an identifier as the JSON of the lookup API.",
-       {"--region", "--provider"}, {}, 1, 1, lookup},
+       {"--region", "--provider"}, {}, 1, 1, lookup,
+       "options:\n"
+       "  --region CC         the region of a national phone number, e.g. US\n"
+       "  --provider DOMAIN   only the mappings at this provider\n"
+       "Answers from this index only; peers are not asked.\n"
+       "examples:\n"
+       "  discoveryctl lookup +14155552671\n"
+       "  discoveryctl lookup '(415) 555-2671' --region US\n"
+       "  discoveryctl lookup alice@example.com --provider chat.example\n"},
       {"remove", "remove ID [--provider DOMAIN] [--region CC]", "Removes an identifier's mappings.",
-       {"--provider", "--region"}, {}, 1, 1, remove},
+       {"--provider", "--region"}, {}, 1, 1, remove,
+       "options:\n"
+       "  --provider DOMAIN   remove only the mappings at this provider\n"
+       "  --region CC         the region of a national phone number, e.g. US\n"
+       "examples:\n"
+       "  discoveryctl remove +14155552671\n"
+       "  discoveryctl remove alice@example.com --provider chat.example\n"},
       {"optout", "optout ID [--region CC]", "Records an opt-out and removes the identifier's mappings.",
-       {"--region"}, {}, 1, 1, optout},
-      {"optin", "optin ID [--region CC]", "Lifts an opt-out.", {"--region"}, {}, 1, 1, optin},
-      {"stats", "stats", "Counts identifiers, mappings, opt-outs, peers and tokens.", {}, {}, 0, 0, stats},
+       {"--region"}, {}, 1, 1, optout,
+       "options:\n"
+       "  --region CC   the region of a national phone number, e.g. US\n"
+       "examples:\n"
+       "  discoveryctl optout +14155552671\n"},
+      {"optin", "optin ID [--region CC]", "Lifts an opt-out.", {"--region"}, {}, 1, 1, optin,
+       "options:\n"
+       "  --region CC   the region of a national phone number, e.g. US\n"
+       "examples:\n"
+       "  discoveryctl optin +14155552671\n"},
+      {"stats", "stats", "Counts identifiers, mappings, opt-outs, peers and tokens.", {}, {}, 0, 0, stats,
+       "examples:\n"
+       "  discoveryctl stats\n"},
   };
 }
 

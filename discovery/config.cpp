@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "discovery/redis_url.hpp"
+#include "resolver/http_peer_client.hpp"
 
 namespace discovery {
 namespace {
@@ -151,6 +152,34 @@ Status read_store(const json& j, resolver::StoreOptions& out) {
   return Status::Ok();
 }
 
+Status read_web(const json& j, WebConfig& out) {
+  if (!j.is_object()) return bad("web", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "enabled") return bad("web." + k, "is not a known setting");
+    if (!v.is_boolean()) return bad("web.enabled", "must be true or false");
+    out.enabled = v.get<bool>();
+  }
+  return Status::Ok();
+}
+
+Status read_matrix(const json& j, MatrixConfig& out) {
+  if (!j.is_object()) return bad("matrix", "must be an object");
+  constexpr std::int64_t kYear = 86400 * 366;
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "matrix." + k;
+    Status s;
+    if (k == "pepper_rotation_s") s = read_int(v, name, out.pepper_rotation_s, 0, kYear);
+    else if (k == "pepper_grace_s") s = read_int(v, name, out.pepper_grace_s, 0, kYear);
+    else if (k == "non_matrix_users") {
+      if (v == "omit") out.non_matrix_users = NonMatrixUsers::omit;
+      else if (v == "user_uri") out.non_matrix_users = NonMatrixUsers::user_uri;
+      else s = bad(name, "must be \"omit\" or \"user_uri\"");
+    } else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -164,8 +193,17 @@ const RoleLimits& RateLimits::of(resolver::Role role) const {
 }
 
 resolver::Result<Config> parse_config(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status(Code::invalid_request, "The config file is not valid JSON.");
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann_json says where: "[json.exception.parse_error.101] parse error at line 4, column 1:
+    // syntax error while parsing object key - unexpected '}'; expected string literal".
+    const std::string what = e.what();
+    const auto at = what.find("parse error at ");
+    const std::string where = at == std::string::npos ? what : what.substr(at + 15);
+    return Status(Code::invalid_request, "The config file is not valid JSON at " + where + ".");
+  }
   if (!j.is_object()) return Status(Code::invalid_request, "The config file must hold a JSON object.");
   Config c;
   for (const auto& [k, v] : j.items()) {
@@ -180,8 +218,10 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "rate_limits") s = read_rate_limits(v, c.rate_limits);
     else if (k == "federation") s = read_federation(v, c.federation);
     else if (k == "workers") s = read_workers(v, c.workers);
+    else if (k == "matrix") s = read_matrix(v, c.matrix);
     else if (k == "store") s = read_store(v, c.store);
     else if (k == "trusted_proxies") s = read_trusted_proxies(v, c.trusted_proxies);
+    else if (k == "web") s = read_web(v, c.web);
     else s = bad(k, "is not a known setting");
     if (!s.ok()) return s;
   }
@@ -193,7 +233,13 @@ resolver::Result<Config> load_config(const std::string& path) {
   if (!in) return Status(Code::invalid_request, "Cannot read the config file " + path + ".");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str());
+  auto config = parse_config(text.str());
+  if (!config) return config.status();
+  // A CA file that cannot be loaded stops the start, as the TLS files do, rather than failing
+  // every https:// peer later.
+  if (!config->federation.ca_file.empty())
+    if (Status s = resolver::check_ca_file(config->federation.ca_file); !s.ok()) return s;
+  return config;
 }
 
 }  // namespace discovery

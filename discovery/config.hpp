@@ -66,6 +66,23 @@ struct WorkerConfig {
   std::size_t queue = 256;
 };
 
+// The lookup page for people at GET / (DESIGN.md §13).
+struct WebConfig {
+  bool enabled = true;
+};
+
+// The Matrix identity service surface (DESIGN.md §11).
+enum class NonMatrixUsers {
+  omit,      // an identifier whose mappings hold no matrix:u/ user is left out of an answer
+  user_uri,  // it is answered with its first mapping's user URI instead
+};
+
+struct MatrixConfig {
+  std::int64_t pepper_rotation_s = 86400;  // a new lookup pepper this often; 0: never
+  std::int64_t pepper_grace_s = 600;       // a retired pepper is still accepted this long
+  NonMatrixUsers non_matrix_users = NonMatrixUsers::omit;
+};
+
 struct Config {
   int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
@@ -84,9 +101,11 @@ struct Config {
   TrustedProxies trusted_proxies;
   FederationConfig federation;
   WorkerConfig workers;
+  MatrixConfig matrix;
   // The index --db names (DESIGN.md §10): for PostgreSQL, the pool size and the longest wait for
   // an answer (docs/OPERATIONS.md "PostgreSQL"); unused for an SQLite index.
   resolver::StoreOptions store;
+  WebConfig web;
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

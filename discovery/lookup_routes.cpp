@@ -1,9 +1,13 @@
 // The lookup routes: request validation, then one Work that the pipeline charges and runs.
 #include "discovery/lookup_routes.hpp"
 
+#include <algorithm>
+
 #include "discovery/request_rules.hpp"
+#include "resolver/ed25519.hpp"
 #include "resolver/identifier.hpp"
 #include "resolver/lookup_json.hpp"
+#include "resolver/role.hpp"
 
 namespace discovery {
 
@@ -137,6 +141,29 @@ Result<Response> LookupRoutes::well_known(Call&) {
             {"identifier_types", {"phone", "email", "handle"}},
             {"max_batch", ctx_.config.max_batch},
             {"api", "/v1"}};
+  // The keys this DP pinned for its peers, so a client can verify federated mappings (§12).
+  json peers = json::array();
+  for (const auto& [domain, key] : ctx_.deps.resolver.pinned_keys()) {
+    peers.push_back({{"domain", domain},
+                     {"jwks", {{"keys", json::array({resolver::public_jwk(key, resolver::jwk_thumbprint(key))})}}}});
+  }
+  j["peers"] = std::move(peers);
+  // Each role's limits (docs/RATE_LIMITS.md), so that a client sizes its batches and pace before
+  // its first 413 or 429: max_batch is the largest batch that role can ever send.
+  const RateLimits& limits = ctx_.config.rate_limits;
+  if (limits.enabled) {
+    json roles = json::object();
+    for (resolver::Role role : {resolver::Role::anonymous, resolver::Role::client, resolver::Role::peer,
+                                resolver::Role::admin}) {
+      const RoleLimits& l = limits.of(role);
+      const auto burst = static_cast<std::int64_t>(l.burst);
+      roles[std::string(resolver::role_name(role))] = {{"rate", l.rate},
+                                          {"burst", burst},
+                                          {"distinct_per_day", l.distinct_per_day},
+                                          {"max_batch", std::min(static_cast<std::int64_t>(ctx_.config.max_batch), burst)}};
+    }
+    j["rate_limits"] = std::move(roles);
+  }
   return json_response(j.dump());
 }
 

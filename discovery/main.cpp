@@ -11,8 +11,10 @@
 #include <string>
 
 #include "discovery/budget_snapshotter.hpp"
+#include "discovery/pepper_rotator.hpp"
 #include "discovery/config.hpp"
 #include "discovery/local_rate_limiter.hpp"
+#include "discovery/log.hpp"
 #include "discovery/peer_log.hpp"
 #include "discovery/rate_limiter.hpp"
 #include "discovery/redis_rate_limiter.hpp"
@@ -29,7 +31,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: discoveryd --db PATH [--listen HOST:PORT] [--config FILE] [--threads N]\n"
-    "                  [--tls-cert PEM --tls-key PEM]\n"
+    "                  [--tls-cert PEM --tls-key PEM] [--log-format text|json]\n"
     "\n"
     "Serves the MIMI discovery REST API over the index at PATH (made by discoveryctl init).\n"
     "\n"
@@ -39,12 +41,14 @@ constexpr const char* kUsage =
     "  --threads N         worker threads (default: the config's threads, 2)\n"
     "  --tls-cert PEM      serve HTTPS with this certificate chain (needs --tls-key)\n"
     "  --tls-key PEM       the certificate's private key\n"
-    "  --help              print this help\n"
+    "  --log-format F      text (default: timestamp, level, message) or json (one object a line)\n"
+    "  --help              print this help (--version: the version)\n"
     "\n"
-    "Prints 'listening on URL' once bound. SIGTERM or SIGINT stops it gracefully.\n";
+    "Prints 'listening on URL' on stdout once bound, and a start line on stderr with the index,\n"
+    "issuer, keys and peers it serves. SIGTERM or SIGINT stops it gracefully.\n";
 
 struct Args {
-  std::string db, listen = "127.0.0.1:8080", config, tls_cert, tls_key;
+  std::string db, listen = "127.0.0.1:8080", config, tls_cert, tls_key, log_format = "text";
   int threads = 0;  // 0: from the config
 };
 
@@ -54,7 +58,7 @@ int usage_error(const std::string& sentence) {
 }
 
 int failure(const std::string& sentence) {
-  std::cerr << "discoveryd: " << sentence << "\n";
+  discovery::log::error(sentence);
   return 1;
 }
 
@@ -89,9 +93,37 @@ int connection_cap(std::int64_t wanted) {
   if (limit.rlim_cur == RLIM_INFINITY) return static_cast<int>(wanted);
   const auto allowed = static_cast<std::int64_t>(std::max<rlim_t>(limit.rlim_cur, kReserved + 1) - kReserved);
   if (allowed >= wanted) return static_cast<int>(wanted);
-  std::cerr << "discoveryd: max_connections lowered from " << wanted << " to " << allowed
-            << ": the open file limit is " << limit.rlim_cur << " (ulimit -n)\n";
+  discovery::log::warning("max_connections lowered from " + std::to_string(wanted) + " to " +
+                          std::to_string(allowed) + ": the open file limit is " +
+                          std::to_string(limit.rlim_cur) + " (ulimit -n)");
   return static_cast<int>(allowed);
+}
+
+// The start line: what this process serves, so that an operator reading the log knows which
+// index, issuer, keys and peers it had (DESIGN.md §8: no identifier or token among them).
+void log_start(resolver::Store& store, const resolver::Keyring& keyring, const std::string& db,
+               const std::string& url, const discovery::Config& config) {
+  auto snapshot = keyring.snapshot();
+  std::string keys;
+  if (snapshot) {
+    keys = snapshot->active_kid;
+    for (const auto& published : snapshot->published)
+      if (published.first != snapshot->active_kid) keys += "," + published.first;
+  }
+  std::string peers;
+  if (auto listed = store.list_peers()) {
+    for (const resolver::Peer& p : *listed) peers += (peers.empty() ? "" : ",") + p.domain;
+  }
+  const std::string limits = !config.rate_limits.enabled        ? "off"
+                             : config.rate_limits.redis.empty() ? "in-process"
+                                                                : "redis";
+  discovery::log::write(discovery::log::Level::info, "started",
+                        {{"url", url},
+                         {"index", resolver::describe_store(db)},
+                         {"issuer", snapshot ? snapshot->issuer : ""},
+                         {"keys", keys.empty() ? "-" : keys},
+                         {"peers", peers.empty() ? "-" : peers},
+                         {"rate_limits", limits}});
 }
 
 }  // namespace
@@ -104,12 +136,17 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
+    if (flag == "--version" || flag == "-V") {
+      std::cout << "discoveryd " << MIMI_VERSION << "\n";
+      return 0;
+    }
     std::string* target = nullptr;
     if (flag == "--db") target = &a.db;
     else if (flag == "--listen") target = &a.listen;
     else if (flag == "--config") target = &a.config;
     else if (flag == "--tls-cert") target = &a.tls_cert;
     else if (flag == "--tls-key") target = &a.tls_key;
+    else if (flag == "--log-format") target = &a.log_format;
     else if (flag != "--threads") return usage_error("Unknown argument " + flag + ".");
     if (i + 1 >= argc) return usage_error(flag + " needs a value.");
     std::string value = argv[++i];
@@ -122,6 +159,9 @@ int main(int argc, char** argv) {
       a.threads = std::stoi(value);
     }
   }
+  auto log_format = discovery::log::parse_format(a.log_format);
+  if (!log_format) return usage_error(log_format.status().message());
+  discovery::log::set_format(*log_format);
   if (a.db.empty()) return usage_error("--db PATH is required.");
   if (a.tls_cert.empty() != a.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together.");
   discovery::ServerOptions options;
@@ -158,7 +198,7 @@ int main(int argc, char** argv) {
   // The limiter (DESIGN.md §7) is on unless the config turns it off (for benchmarks).
   std::unique_ptr<discovery::RateLimiter> limiter;
   std::unique_ptr<discovery::BudgetSnapshotter> snapshotter;
-  auto log = [](const std::string& sentence) { std::cerr << "discoveryd: " << sentence << "\n"; };
+  auto log = [](const std::string& sentence) { discovery::log::warning(sentence); };
   if (config.rate_limits.enabled) {
     auto secret = (*store)->secret("rate_limiter");
     if (!secret) return failure(secret.status().message());
@@ -189,12 +229,17 @@ int main(int argc, char** argv) {
   } else {
     limiter = std::make_unique<discovery::UnlimitedRateLimiter>();
   }
+  // The Matrix lookup pepper (DESIGN.md §11): the first one is made before the first request.
+  // An index that cannot be written (read-only) still serves: the Matrix routes answer 503 until
+  // a pepper exists, and the timer keeps trying.
+  discovery::PepperRotator peppers(**store, clock, config.matrix, log);
+  if (auto s = peppers.tick(); !s.ok()) log("no Matrix lookup pepper could be made: " + s.message());
+  peppers.start(std::chrono::seconds(1));
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
   // Peer calls are counted by the service's metrics; failing ones are also logged, at most one
   // line per peer a minute, with the reason (docs/FEDERATION.md).
-  discovery::PeerLog peer_log(service.federation_observer(), clock, [](const std::string& line) {
-    std::cerr << "discoveryd: " << line << "\n";
-  });
+  discovery::PeerLog peer_log(service.federation_observer(), clock,
+                              [](const std::string& line) { discovery::log::warning(line); });
   federation.set_observer(&peer_log);
 
   options.threads = config.threads;
@@ -205,7 +250,9 @@ int main(int argc, char** argv) {
   options.tls_key = a.tls_key;
   auto server = discovery::Server::bind(service, options);
   if (!server) return failure(server.status().message());
+  service.set_base_url((*server)->url());  // /openapi.json names the address it was fetched from
   std::cout << "listening on " << (*server)->url() << std::endl;
+  log_start(**store, keyring, a.db, (*server)->url(), config);
   (*server)->run();
   // Work still on the worker pool finishes while the transport exists; its answers are dropped.
   service.stop();
@@ -214,6 +261,6 @@ int main(int argc, char** argv) {
   federation.set_observer(nullptr);  // upstream calls may still finish; the service goes first
   // Then the last budget snapshot, while the limiter still exists.
   snapshotter.reset();
-  std::cerr << "discoveryd: stopped\n";
+  discovery::log::info("stopped");
   return 0;
 }

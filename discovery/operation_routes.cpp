@@ -1,6 +1,8 @@
 // The operations routes.
 #include "discovery/operation_routes.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "schema/embedded.hpp"
 
 namespace discovery {
@@ -18,9 +20,18 @@ Surface OperationRoutes::surface() {
   return {"operations", Dialect::mimi,
           {{.method = "GET", .path = "/healthz", .lane = Lane::health, .handler = bind(&OperationRoutes::healthz)},
            {.method = "GET", .path = "/metrics", .lane = Lane::store, .handler = bind(&OperationRoutes::metrics)},
-           {.method = "GET", .path = "/openapi.json", .handler = respond([](Call&) -> Result<Response> {
-              return json_response(std::string(schema::openapi_json()));
+           {.method = "GET", .path = "/openapi.json", .handler = respond([this](Call&) -> Result<Response> {
+              std::lock_guard lock(openapi_mu_);
+              return json_response(openapi_.empty() ? std::string(schema::openapi_json()) : openapi_);
             })}}};
+}
+
+void OperationRoutes::set_base_url(const std::string& url) {
+  auto doc = nlohmann::json::parse(schema::openapi_json(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return;  // the embedded document is checked by the tests; keep it as is
+  doc["servers"] = nlohmann::json::array({{{"url", url}}});
+  std::lock_guard lock(openapi_mu_);
+  openapi_ = doc.dump(1);
 }
 
 Result<Response> OperationRoutes::healthz(Call&) {

@@ -21,7 +21,7 @@ void PeerLog::peer_call(std::string_view domain, resolver::PeerStatus status, do
     ++q.more;
     return;
   }
-  std::string line = "warning: peer ";
+  std::string line = "peer ";
   line.append(domain).append(": ").append(resolver::peer_status_name(status)).append(": ").append(detail);
   if (q.more > 0) line += " (" + std::to_string(q.more) + " more since)";
   q = {now, 0};

@@ -30,7 +30,7 @@ class PeerLog final : public resolver::FederationObserver {
   PeerLog& operator=(const PeerLog&) = delete;
 
   // Forwards to `next`. When `status` is not ok, writes
-  // "warning: peer <domain>: <status>: <detail>", followed by " (N more since)" when N failing
+  // "peer <domain>: <status>: <detail>", followed by " (N more since)" when N failing
   // calls went unwritten since the peer's last line. A call within `interval` of that line is
   // only counted, and so is a skipped one: the breaker's next probe tells the cause.
   void peer_call(std::string_view domain, resolver::PeerStatus status, double seconds,

@@ -54,12 +54,18 @@ RateDecision decide(const RoleLimits& l, std::size_t cost, const RateCounters& c
                              std::max<std::int64_t>(0, l.distinct_per_day - used),
                              c.budget_empty_s};
 
-  if (units > l.burst) {  // can never pass
-    return reject(Code::rate_limited,
-                  "A batch of " + plural(cost, "identifier") + " exceeds this caller's burst of " +
-                      std::to_string(static_cast<std::int64_t>(l.burst)) +
-                      "; split it into smaller batches.",
-                  bucket_h.reset_s, bucket_h);
+  if (units > l.burst) {
+    // It can never pass as sent, whatever the wait: 413 naming the largest batch this caller may
+    // send, without Retry-After (a 429 would invite a client to retry it forever; DESIGN.md §7).
+    const auto largest = static_cast<std::int64_t>(std::floor(l.burst));
+    return reject(Code::payload_too_large,
+                  largest < 1 ? "This caller's burst is below one identifier, so it cannot look anything up; "
+                                "ask for a token with a larger limit."
+                              : "A batch of " + plural(cost, "identifier") + " can never pass: this caller may send " +
+                                    "at most " + plural(static_cast<std::size_t>(largest), "identifier") +
+                                    " at once (its burst); split it into batches of at most " +
+                                    std::to_string(largest) + ".",
+                  0, bucket_h);
   }
   if (limited && wanted > l.distinct_per_day) {  // can never pass
     return reject(Code::quota_exceeded,
@@ -101,7 +107,8 @@ RateDecision decide(const RoleLimits& l, std::size_t cost, const RateCounters& c
 
 void append_rate_headers(std::vector<std::pair<std::string, std::string>>& headers,
                          const RateDecision& d, bool rejected) {
-  if (rejected) {
+  // A batch over the burst (413) can never pass as sent: no retry is invited.
+  if (rejected && d.status.code() != Code::payload_too_large) {
     headers.emplace_back("Retry-After",
                          std::to_string(std::max<std::int64_t>(1, d.retry_after_s)));
   }

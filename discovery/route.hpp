@@ -47,8 +47,8 @@ struct Credentials {
   bool bearer = true;     // "Bearer <token>" of discoveryctl token create
 };
 
-// The error body a surface answers in. Room for more (e.g. Matrix {"errcode", "error"}).
-enum class Dialect { mimi };
+// The error body a surface answers in: ours (DESIGN.md §4) or Matrix's {"errcode", "error"} (§11).
+enum class Dialect { mimi, matrix };
 
 // Where a route's work runs. io: on the thread that read the request (it cannot block: a JSON
 // render from memory); store: it reads the index, so on that thread when the store answers from a
@@ -76,6 +76,11 @@ struct Call {
   resolver::Role role = resolver::Role::anonymous;
   std::optional<std::string> token_id;  // the presented token's public id
   std::string caller;                   // caller_key(): the rate limiter's key and the log's
+  // A surface's own name for the failure its handler returns (a Matrix errcode such as
+  // "M_INVALID_PEPPER") and more members of its error body as a JSON object's text; empty: the
+  // dialect names the failure from its Status code.
+  std::string error_name;
+  std::string error_members;
 
   // The value of the path segment `{name}`; nullopt when the route has none of that name.
   std::optional<std::string_view> path_param(std::string_view name) const;
@@ -125,6 +130,9 @@ struct Surface {
   // Added to every response to a path of this table, errors included (404 of a handler, 405,
   // 429, 503, a malformed query): e.g. CORS, which a browser needs to read even an error.
   std::vector<SurfaceHeader> headers;
+  // Paths that start with this and match no route belong to this table all the same: 404 in its
+  // dialect, with its headers (e.g. "/_matrix/identity/"). Empty: none.
+  std::string_view prefix;
 };
 
 // The base of a surface: a class that owns a route table and the handlers it names. Its handlers

@@ -57,6 +57,15 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       }
     }
   }
+  if (!m.surface) {
+    for (const Surface& surface : surfaces_) {
+      if (!surface.prefix.empty() && path.starts_with(surface.prefix)) {
+        m.surface = &surface;
+        m.path = surface.prefix;
+        break;
+      }
+    }
+  }
   return m;
 }
 

@@ -11,10 +11,13 @@
 #include <string>
 
 #include "discovery/admin_routes.hpp"
+#include "discovery/log.hpp"
 #include "discovery/lookup_routes.hpp"
+#include "discovery/matrix_routes.hpp"
 #include "discovery/operation_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
+#include "discovery/web_routes.hpp"
 #include "discovery/webfinger_routes.hpp"
 
 namespace discovery {
@@ -92,8 +95,12 @@ Service::Service(ServiceDeps deps, Config config)
   RouteContext ctx{deps_, config_, metrics_};
   surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
-  surfaces_.push_back(std::make_unique<OperationRoutes>(ctx, workers_.get()));
+  auto operations = std::make_unique<OperationRoutes>(ctx, workers_.get());
+  operations_ = operations.get();
+  surfaces_.push_back(std::move(operations));
   surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
+  if (config_.web.enabled) surfaces_.push_back(std::make_unique<WebRoutes>(ctx));
+  surfaces_.push_back(std::make_unique<MatrixRoutes>(ctx));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));
@@ -102,6 +109,8 @@ Service::Service(ServiceDeps deps, Config config)
 }
 
 Service::~Service() { stop(); }
+
+void Service::set_base_url(const std::string& url) { operations_->set_base_url(url); }
 
 void Service::stop() {
   if (health_workers_) health_workers_->stop();
@@ -139,7 +148,7 @@ std::optional<Response> Service::guarded(Job& job, std::optional<Response> (Serv
     return (this->*step)(job);
   } catch (const std::exception& e) {
     // The last-resort catch of STYLE.md: a bug, answered as 500 and logged with the request id.
-    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", job.call.request_id.c_str(), e.what());
+    log::write(log::Level::error, std::string("internal error: ") + e.what(), {{"rid", job.call.request_id}});
     job.request.request_id = job.call.request_id;  // the id just logged, or a fresh one if none
     return reject(job.request, Status(Code::internal, "The server failed to answer this request."));
   }
@@ -191,6 +200,11 @@ std::optional<Response> Service::route(Job& job) {
   call.target = std::move(*target);
   if (!m.surface) {
     return answer(job, Status(Code::not_found, "No such route; the API lives under /v1 (see /openapi.json)."));
+  }
+  if (!m.route && m.allow.empty()) {
+    // A path under a surface's prefix that none of its routes has (Router::match).
+    return answer(job, Status(Code::not_found, "This server does not serve this path; /openapi.json lists "
+                                               "the routes it has."));
   }
   if (!m.route) {
     const std::string allow(m.allow);
@@ -291,7 +305,7 @@ Response Service::run(Job& job) {
       if (!decision.status.ok()) {
         const Status& s = decision.status;
         metrics_.record_rate_limited(resolver::role_name(call.role), resolver::code_name(s.code()));
-        Response r = error(job, s);
+        Response r = error(job, s, decision.retry_after_s);
         append_rate_headers(r.headers, decision, /*rejected=*/true);
         finish(job, r);
         return r;
@@ -303,7 +317,7 @@ Response Service::run(Job& job) {
     finish(job, r);
     return r;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "discoveryd: rid=%s internal error: %s\n", call.request_id.c_str(), e.what());
+    log::write(log::Level::error, std::string("internal error: ") + e.what(), {{"rid", call.request_id}});
     Response r = error(job, Status(Code::internal, "The server failed to answer this request."));
     r.close = true;
     finish(job, r);
@@ -316,7 +330,8 @@ Status Service::shown_to_caller(const Job& job, const Status& status) const {
   // the operator: an admin reads it in the answer, anyone else in the log under the request id.
   const bool infrastructure = status.code() == Code::unavailable || status.code() == Code::internal;
   if (!infrastructure || job.call.role == resolver::Role::admin) return status;
-  std::fprintf(stderr, "discoveryd: rid=%s %s\n", job.call.request_id.c_str(), status.message().c_str());
+  log::write(status.code() == Code::internal ? log::Level::error : log::Level::warning, status.message(),
+             {{"rid", job.call.request_id}});
   return status.code() == Code::unavailable
              ? Status(Code::unavailable, "The index cannot be read at the moment; retry in a second.")
              : Status(Code::internal, "The server failed to answer this request.");
@@ -331,9 +346,10 @@ Response Service::reject(const Request& request, const Status& status) {
   return response;
 }
 
-Response Service::error(const Job& job, const Status& status) const {
+Response Service::error(const Job& job, const Status& status, std::int64_t retry_after_s) const {
   switch (job.dialect) {
     case Dialect::mimi: return error_response(status, job.call.request_id);
+    case Dialect::matrix: return matrix_error_response(status, job.call, job.name, retry_after_s);
   }
   return error_response(status, job.call.request_id);
 }
@@ -350,14 +366,19 @@ void Service::finish(const Job& job, Response& response) {
   metrics_.record_request(job.name, response.status, seconds);
   // One line per request. The route is a template from the tables, never the raw target, so no
   // identifier or token reaches the log (DESIGN.md §8).
-  std::string caller = call.caller.empty() ? "-" : call.caller;
-  std::string_view method = known_method(call.request.method);
-  char line[512];
-  int n = std::snprintf(line, sizeof line, "rid=%s method=%.*s route=%.*s status=%d ms=%.2f caller=%s\n",
-                        call.request_id.c_str(), static_cast<int>(method.size()), method.data(),
-                        static_cast<int>(job.name.size()), job.name.data(), response.status,
-                        seconds * 1000, caller.c_str());
-  if (n > 0) access_log_.append(std::string_view(line, std::min<std::size_t>(n, sizeof line - 1)));
+  char status[8], ms[24];
+  std::snprintf(status, sizeof status, "%d", response.status);
+  std::snprintf(ms, sizeof ms, "%.2f", seconds * 1000);
+  thread_local std::string line;
+  line.clear();
+  log::append_line(line, log::Level::info, "request",
+                   {{"rid", call.request_id},
+                    {"method", known_method(call.request.method)},
+                    {"route", job.name},
+                    {"status", status, true},
+                    {"ms", ms, true},
+                    {"caller", call.caller.empty() ? std::string_view("-") : std::string_view(call.caller)}});
+  access_log_.append(line);
 }
 
 void Service::refresh_keyring() {

@@ -27,6 +27,8 @@
 
 namespace discovery {
 
+class OperationRoutes;
+
 class Service {
  public:
   // Builds the route tables and, when config.workers.threads > 0, the worker pool.
@@ -58,6 +60,8 @@ class Service {
   static std::string new_request_id();
 
   const Config& config() const { return config_; }
+  // The URL the transport answers on, once bound: /openapi.json names it as its server.
+  void set_base_url(const std::string& url);
   // Every route the service answers, by surface (for the documentation test and tools).
   const Router& router() const { return *router_; }
   // Where the federation reports peer calls and cache results for /metrics.
@@ -86,8 +90,9 @@ class Service {
   // `status` as the caller may see it: an unavailable or internal failure keeps its reason for an
   // admin and logs it (with the request id) for anyone else, who gets a plain sentence.
   resolver::Status shown_to_caller(const Job& job, const resolver::Status& status) const;
-  // The error response of `status` in the job's dialect.
-  Response error(const Job& job, const resolver::Status& status) const;
+  // The error response of `status` in the job's dialect; a 429's retry time for dialects that put
+  // it in the body (Matrix's retry_after_ms).
+  Response error(const Job& job, const resolver::Status& status, std::int64_t retry_after_s = 0) const;
   void finish(const Job& job, Response& response);
   // error() then finish(): a request answered before its work ran.
   Response answer(Job& job, const resolver::Status& status);
@@ -103,6 +108,7 @@ class Service {
   const bool store_networked_;           // Lane::store runs on the pool (Store::networked())
   std::unique_ptr<WorkerPool> health_workers_;  // Lane::health with a networked store, else null
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
+  OperationRoutes* operations_ = nullptr;          // one of surfaces_
   std::unique_ptr<Router> router_;
 
   std::atomic<std::int64_t> keyring_at_ns_{0};  // steady time of the last reload; claimed by CAS

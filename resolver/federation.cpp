@@ -312,4 +312,12 @@ void Federation::set_observer(FederationObserver* observer) { impl_->set_observe
 
 bool Federation::has_peers() { return !impl_->current_peers()->empty(); }
 
+std::vector<std::pair<std::string, std::string>> Federation::pinned_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : *impl_->current_peers()) {
+    if (!p.raw_key.empty()) out.emplace_back(p.peer.domain, p.raw_key);
+  }
+  return out;
+}
+
 }  // namespace resolver

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -81,6 +82,11 @@ class Federation {
   // True when the peer list as last read from the store (re-read when older than peers_refresh)
   // has an enabled peer: a federated lookup would ask someone.
   bool has_peers();
+
+  // The enabled peers' domains and pinned keys (raw 32 bytes), by domain, as last read (as
+  // has_peers): what discoveryd publishes in its metadata for clients (DESIGN.md §12). A peer
+  // whose stored key does not parse is left out.
+  std::vector<std::pair<std::string, std::string>> pinned_keys();
 
  private:
   class Impl;

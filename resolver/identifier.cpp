@@ -92,7 +92,7 @@ Result<Identifier> parse_phone(std::string_view body, bool tel, std::string_view
     return reject("the region is not a known ISO 3166 alpha-2 code");
   }
   if (!global && region_code.empty()) {
-    return reject("a national phone number needs a region (add region=US, for example)");
+    return reject(kNeedsRegion);
   }
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
   number.Clear();

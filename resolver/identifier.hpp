@@ -45,6 +45,12 @@ inline constexpr std::size_t kMaxIdentifierBytes = 320;
 // sentence never repeats the input (identifiers are personal data, DESIGN §8).
 Result<Identifier> parse_identifier(std::string_view input, std::string_view region = {});
 
+// The message of parse_identifier for a national phone number without a region. It names no
+// flag or parameter: each surface says how its caller gives a region (`region` in the API,
+// `--region` in discoveryctl).
+inline constexpr const char* kNeedsRegion =
+    "a national phone number needs a region, such as US, or the international form starting with +";
+
 // parse_identifier of each input, in input order (a batch shares one region, DESIGN §4.2).
 std::vector<Result<Identifier>> parse_identifiers(std::span<const std::string> inputs,
                                                   std::string_view region = {});

@@ -107,7 +107,8 @@ Result<ImportRecord> record_from_json(const nlohmann::json& j, std::string_view 
     // Captured by an init-capture: clang 14 cannot capture a structured binding (the fuzz build).
     auto is_name = [&name = name](const char* f) { return name == f; };
     if (std::find_if(std::begin(kFields), std::end(kFields), is_name) == std::end(kFields))
-      return bad("unknown field \"" + name + "\" (expected identifier, provider, user, tags, keys, expires_at)");
+      return bad("unknown field \"" + name +
+                 "\" (the fields are identifier, provider, user, tags, keys, expires_at, updated_at and optout)");
   }
   auto prov = j.find("provider");
   if (prov == j.end() || !prov->is_string()) return bad("provider is missing or not a string");

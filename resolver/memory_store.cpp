@@ -109,6 +109,56 @@ Result<std::vector<LocalAnswer>> MemoryStore::lookup(std::span<const std::string
   return answers;
 }
 
+Result<bool> MemoryStore::rotate_pepper(UnixTime now, UnixTime due) {
+  auto value = new_pepper();
+  if (!value) return value.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!peppers_.empty() && !peppers_.back().pepper.retired_at && peppers_.back().pepper.created_at > due)
+    return false;
+  for (auto& p : peppers_)
+    if (!p.pepper.retired_at) p.pepper.retired_at = now;
+  peppers_.push_back({Pepper{*value, now, std::nullopt}, true});
+  return true;
+}
+
+Result<std::vector<Pepper>> MemoryStore::peppers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Pepper> out;
+  for (auto it = peppers_.rbegin(); it != peppers_.rend(); ++it)
+    if (it->hashed) out.push_back(it->pepper);
+  return out;
+}
+
+Result<int> MemoryStore::drop_pepper_hashes(UnixTime retired_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int dropped = 0;
+  for (auto& p : peppers_) {
+    if (p.hashed && p.pepper.retired_at && *p.pepper.retired_at <= retired_by) {
+      p.hashed = false;
+      ++dropped;
+    }
+  }
+  return dropped;
+}
+
+Result<std::vector<std::string>> MemoryStore::identifiers_by_hash(const std::string& pepper,
+                                                                  std::span<const std::string> hashes) {
+  std::vector<std::string> out(hashes.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool hashed = std::any_of(peppers_.begin(), peppers_.end(), [&](const StoredPepper& p) {
+    return p.hashed && p.pepper.value == pepper;
+  });
+  if (!hashed) return out;
+  std::map<std::string, std::string> by_hash;
+  for (const auto& entry : mappings_)
+    for (std::string& h : matrix_hashes(entry.first, pepper)) by_hash.emplace(std::move(h), entry.first);
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    auto it = by_hash.find(hashes[i]);
+    if (it != by_hash.end()) out[i] = it->second;
+  }
+  return out;
+}
+
 Result<std::unique_ptr<ImportSession>> MemoryStore::begin_import() {
   return std::unique_ptr<ImportSession>(std::make_unique<MemoryImportSession>(*this));
 }
@@ -186,6 +236,16 @@ Status MemoryStore::remove_peer(const std::string& domain) {
   return Status::Ok();
 }
 
+Status MemoryStore::update_peer(const Peer& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = peers_.find(peer.domain);
+  if (it == peers_.end()) return Status(Code::not_found, "no peer has this domain");
+  const UnixTime created_at = it->second.created_at;
+  it->second = peer;
+  it->second.created_at = created_at;
+  return Status::Ok();
+}
+
 Status MemoryStore::add_token(const TokenInfo& info, const std::string& secret_hash) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const StoredToken& t : tokens_) {
@@ -247,6 +307,15 @@ Result<std::vector<SigningKey>> MemoryStore::signing_keys() {
     return a.created_at < b.created_at;
   });
   return keys;
+}
+
+Status MemoryStore::remove_signing_key(const std::string& kid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find_if(keys_.begin(), keys_.end(), [&](const SigningKey& k) { return k.kid == kid; });
+  if (it == keys_.end()) return Status(Code::not_found, "no signing key has this kid");
+  if (it->active) return Status(Code::failed_precondition, "this key is the active signing key");
+  keys_.erase(it);
+  return Status::Ok();
 }
 
 Result<Stats> MemoryStore::stats() {

@@ -40,6 +40,7 @@ class MemoryStore : public Store {
   Status add_peer(const Peer& peer) override;
   Result<std::vector<Peer>> list_peers() override;  // by domain
   Status remove_peer(const std::string& domain) override;
+  Status update_peer(const Peer& peer) override;
 
   Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
@@ -48,8 +49,15 @@ class MemoryStore : public Store {
 
   Status add_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> signing_keys() override;
+  Status remove_signing_key(const std::string& kid) override;
 
   Result<std::string> secret(const std::string& name) override;
+  Result<bool> rotate_pepper(UnixTime now, UnixTime due) override;
+  Result<std::vector<Pepper>> peppers() override;
+  Result<int> drop_pepper_hashes(UnixTime retired_by) override;
+  // Hashes the addresses of every identifier with a mapping on each call (a fake: small indexes).
+  Result<std::vector<std::string>> identifiers_by_hash(const std::string& pepper,
+                                                       std::span<const std::string> hashes) override;
   Result<Stats> stats() override;
   Status check() override;
 
@@ -78,6 +86,11 @@ class MemoryStore : public Store {
   std::vector<StoredToken> tokens_;           // guarded by mu_; insertion order
   std::vector<SigningKey> keys_;              // guarded by mu_; insertion order
   std::map<std::string, std::string> secrets_;  // guarded by mu_; by name
+  struct StoredPepper {
+    Pepper pepper;
+    bool hashed = true;
+  };
+  std::vector<StoredPepper> peppers_;  // guarded by mu_; oldest first
 };
 
 }  // namespace resolver

@@ -1,6 +1,7 @@
 // open_store: picks the Store implementation from the --db value (DESIGN.md §10).
 #include "resolver/open_store.hpp"
 
+#include "resolver/pg_connection.hpp"
 #include "resolver/pg_store.hpp"
 #include "resolver/sqlite_store.hpp"
 
@@ -22,6 +23,11 @@ std::string sqlite_path(std::string_view spec) {
   if (store_kind(spec) == StoreKind::postgresql) return {};
   if (spec.starts_with(kSqlitePrefix)) spec.remove_prefix(kSqlitePrefix.size());
   return std::string(spec);
+}
+
+std::string describe_store(const std::string& spec) {
+  if (store_kind(spec) == StoreKind::postgresql) return describe_pg_uri(spec);
+  return std::string(kSqlitePrefix) + sqlite_path(spec);
 }
 
 Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode,

@@ -23,6 +23,10 @@ StoreKind store_kind(std::string_view spec);
 // a PostgreSQL URI, which names no local file.
 std::string sqlite_path(std::string_view spec);
 
+// `spec` for a log line: "sqlite:PATH", or "postgresql://USER@HOST:PORT/DATABASE" with no
+// password or other options (the parts libpq would use; empty parts left out).
+std::string describe_store(const std::string& spec);
+
 // Opens the index `spec` names: an SQLite file as SqliteStore::open does (not_found when `mode`
 // is must_exist and the file is missing, unavailable, failed_precondition), a PostgreSQL URI as
 // PgStore::open does (unavailable when it cannot be reached, not_found when must_exist and the

@@ -43,6 +43,23 @@ std::string scrub_message(std::string message, const std::string& uri) {
   return one_line(std::move(message));
 }
 
+std::string describe_pg_uri(const std::string& uri) {
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), nullptr);
+  if (!options) return "postgresql://(unparsable URI)";
+  std::string user, host, port, dbname;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    const std::string_view k = o->keyword;
+    if (k == "user") user = o->val;
+    else if (k == "host") host = o->val;
+    else if (k == "port") port = o->val;
+    else if (k == "dbname") dbname = o->val;
+  }
+  PQconninfoFree(options);
+  return "postgresql://" + (user.empty() ? "" : user + "@") + host + (port.empty() ? "" : ":" + port) + "/" +
+         dbname;
+}
+
 Status pg_status(PGconn* conn, const PGresult* result, std::string_view what) {
   const std::string prefix = std::string(what) + " failed: ";
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;

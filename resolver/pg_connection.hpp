@@ -24,6 +24,9 @@ Status pg_status(PGconn* conn, const PGresult* result, std::string_view what);
 
 // `message` without the password `uri` may hold, and on one line (libpq's messages span lines).
 std::string scrub_message(std::string message, const std::string& uri);
+// "postgresql://USER@HOST:PORT/DATABASE" from the libpq URI `uri`: no password, no options;
+// "postgresql://(unparsable URI)" when libpq cannot read it.
+std::string describe_pg_uri(const std::string& uri);
 
 // One statement parameter: text (or NULL), or raw bytes sent in binary for a bytea column.
 struct PgParam {

@@ -49,19 +49,6 @@ constexpr const char* kMergeMappings =
     " keys = EXCLUDED.keys, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at,"
     " revision = EXCLUDED.revision";
 
-// Appends `field` to COPY text, escaped (PostgreSQL COPY "Text Format").
-void append_field(std::string& out, std::string_view field) {
-  for (char c : field) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out.push_back(c);
-    }
-  }
-}
-
 std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
 // The mapping key (identifier, provider, user) as 64 bits. A collision among a session's keys
@@ -88,6 +75,7 @@ class PgImportSession final : public ImportSession {
     if (!pending_.ok()) return pending_;  // the stream already failed: nothing more is kept
     auto id = state(m.identifier);
     if (!id) return id.status();
+    touch(m.identifier, **id);
     // keys_ holds each key's identifier generation (an opt-out starts a new one) and whether this
     // session put it: a key exists when its generation is its identifier's current one.
     const std::uint64_t live = std::uint64_t{(*id)->generation} << 1;
@@ -105,6 +93,7 @@ class PgImportSession final : public ImportSession {
     if (!pending_.ok()) return pending_;
     auto id = state(identifier);
     if (!id) return id.status();
+    touch(identifier, **id);
     const int removed = static_cast<int>((*id)->live);
     (*id)->live = 0;
     ++(*id)->generation;
@@ -128,6 +117,7 @@ class PgImportSession final : public ImportSession {
                   repeats_ ? "ORDER BY identifier, provider, \"user\", seq DESC" : "");
     auto merged = c.run_once(sql, {revision_}, "merging the import's mappings");
     if (!merged) return merged.status();
+    if (Status s = merge_hashes(c); !s.ok()) return s;
     // A large import changes the tables' statistics: without new ones the planner may read the
     // whole mappings table for every lookup until autovacuum gets to it. Counted with the
     // transaction's own rows and published by its commit.
@@ -141,7 +131,29 @@ class PgImportSession final : public ImportSession {
   struct IdentifierState {
     std::uint32_t generation = 0;  // opt-outs of this identifier in the session so far
     std::uint32_t live = 0;        // its mappings that exist now (in the index or put since)
+    bool touched = false;          // put in this session, and in touched_
   };
+
+  // Remembers a tel: or mailto: identifier this session writes, for merge_hashes().
+  void touch(const std::string& identifier, IdentifierState& id) {
+    if (id.touched || !has_matrix_addresses(identifier)) return;
+    id.touched = true;
+    touched_.push_back(identifier);
+  }
+
+  // Keeps the address hashes (DESIGN.md §11) in the import's transaction: added for the
+  // identifiers written that have mappings now, removed for those left without any.
+  Status merge_hashes(PgConnection& c) {
+    if (touched_.empty()) return Status::Ok();
+    auto peppers = lock_hashed_peppers(c);
+    if (!peppers) return peppers.status();
+    std::vector<std::string> mapped;
+    std::vector<std::string> unmapped;
+    for (std::string& identifier : touched_)
+      (identifiers_.at(hash_of(identifier)).live > 0 ? mapped : unmapped).push_back(std::move(identifier));
+    if (Status s = drop_matrix_hashes_if_unmapped(c, *peppers, unmapped); !s.ok()) return s;
+    return add_matrix_hashes(c, *peppers, mapped);
+  }
 
   static Status committed() {
     return Status(Code::failed_precondition, "the import is already committed");
@@ -175,16 +187,16 @@ class PgImportSession final : public ImportSession {
   void append_row(bool optout, const std::string& identifier, const Mapping* m, UnixTime time) {
     rows_ += std::to_string(++seq_);
     rows_ += optout ? "\tt\t" : "\tf\t";
-    append_field(rows_, identifier);
+    append_copy_field(rows_, identifier);
     if (m) {
       rows_.push_back('\t');
-      append_field(rows_, m->provider);
+      append_copy_field(rows_, m->provider);
       rows_.push_back('\t');
-      append_field(rows_, m->user);
+      append_copy_field(rows_, m->user);
       rows_.push_back('\t');
-      append_field(rows_, tags_json(m->tags));
+      append_copy_field(rows_, tags_json(m->tags));
       rows_.push_back('\t');
-      append_field(rows_, keys_json(m->keys));
+      append_copy_field(rows_, keys_json(m->keys));
       rows_ += '\t' + std::to_string(time) + '\t';
       rows_ += m->expires_at ? std::to_string(*m->expires_at) : "\\N";
     } else {
@@ -212,6 +224,7 @@ class PgImportSession final : public ImportSession {
   bool optouts_ = false;  // an opt-out was put
   bool repeats_ = false;  // a key was put twice
   std::unordered_map<std::uint64_t, IdentifierState> identifiers_;  // by hash_of(identifier)
+  std::vector<std::string> touched_;  // tel: and mailto: identifiers written, each once
   std::unordered_map<std::uint64_t, std::uint64_t> keys_;  // key_hash -> generation << 1 | put here
 };
 

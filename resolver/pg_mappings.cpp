@@ -123,6 +123,8 @@ Result<int> PgStore::upsert_mappings(const std::vector<Mapping>& mappings) {
   auto lease = acquire();
   if (!lease) return lease.status();
   return in_transaction<int>(**lease, "writing mappings", [&](PgConnection& c) -> Result<int> {
+    auto peppers = lock_hashed_peppers(c);
+    if (!peppers) return peppers.status();
     auto revision = next_revision(c);
     if (!revision) return revision.status();
     for (const Mapping& m : mappings) {
@@ -132,6 +134,10 @@ Result<int> PgStore::upsert_mappings(const std::vector<Mapping>& mappings) {
                      "writing a mapping");
       if (!r) return r.status();
     }
+    std::vector<std::string> identifiers;
+    for (const Mapping& m : mappings)
+      if (has_matrix_addresses(m.identifier)) identifiers.push_back(m.identifier);
+    if (Status s = add_matrix_hashes(c, *peppers, identifiers); !s.ok()) return s;
     return static_cast<int>(mappings.size());
   });
 }
@@ -140,20 +146,30 @@ Result<int> PgStore::remove_mappings(const std::string& identifier,
                                      const std::optional<std::string>& provider) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  auto r = provider ? (*lease)->run(kDeleteProviderMappings, {identifier, *provider}, "removing mappings")
-                    : (*lease)->run(kDeleteMappings, {identifier}, "removing mappings");
-  if (!r) return r.status();
-  return r->affected();
+  return in_transaction<int>(**lease, "removing mappings", [&](PgConnection& c) -> Result<int> {
+    auto peppers = lock_hashed_peppers(c);
+    if (!peppers) return peppers.status();
+    auto r = provider ? c.run(kDeleteProviderMappings, {identifier, *provider}, "removing mappings")
+                      : c.run(kDeleteMappings, {identifier}, "removing mappings");
+    if (!r) return r.status();
+    if (r->affected() > 0) {
+      if (Status s = drop_matrix_hashes_if_unmapped(c, *peppers, {&identifier, 1}); !s.ok()) return s;
+    }
+    return r->affected();
+  });
 }
 
 Result<int> PgStore::add_optout(const std::string& identifier, UnixTime now) {
   auto lease = acquire();
   if (!lease) return lease.status();
   return in_transaction<int>(**lease, "recording an opt-out", [&](PgConnection& c) -> Result<int> {
+    auto peppers = lock_hashed_peppers(c);
+    if (!peppers) return peppers.status();
     auto put = c.run(kInsertOptout, {identifier, now}, "recording an opt-out");
     if (!put) return put.status();
     auto removed = c.run(kDeleteMappings, {identifier}, "removing mappings");
     if (!removed) return removed.status();
+    if (Status s = drop_matrix_hashes_if_unmapped(c, *peppers, {&identifier, 1}); !s.ok()) return s;
     return removed->affected();
   });
 }

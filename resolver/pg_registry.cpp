@@ -17,7 +17,7 @@ Status PgStore::add_peer(const Peer& peer) {
       "adding a peer");
   if (!r && r.status().code() == Code::already_exists)
     return Status(Code::already_exists, "a peer with domain " + peer.domain +
-                                            " already exists; remove it first to change it");
+                                            " already exists; change it with discoveryctl peer set");
   return r.status();
 }
 
@@ -48,6 +48,18 @@ Status PgStore::remove_peer(const std::string& domain) {
   auto r = (*lease)->run("DELETE FROM peers WHERE domain = $1", {domain}, "removing a peer");
   if (!r) return r.status();
   if (r->affected() == 0) return Status(Code::not_found, "there is no peer with domain " + domain);
+  return Status::Ok();
+}
+
+Status PgStore::update_peer(const Peer& peer) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto r = (*lease)->run(
+      "UPDATE peers SET url = $2, public_key = $3, token = $4, enabled = $5 WHERE domain = $1",
+      {peer.domain, peer.url, peer.public_key, peer.token, PgParam::boolean(peer.enabled)},
+      "changing a peer");
+  if (!r) return r.status();
+  if (r->affected() == 0) return Status(Code::not_found, "there is no peer with domain " + peer.domain);
   return Status::Ok();
 }
 
@@ -157,6 +169,20 @@ Result<std::vector<SigningKey>> PgStore::signing_keys() {
     out.push_back(std::move(k));
   }
   return out;
+}
+
+Status PgStore::remove_signing_key(const std::string& kid) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto r = (*lease)->run("DELETE FROM signing_keys WHERE kid = $1 AND NOT active", {kid},
+                         "retiring a signing key");
+  if (!r) return r.status();
+  if (r->affected() == 1) return Status::Ok();
+  // Nothing was deleted: say whether the key is the active one or unknown.
+  auto q = (*lease)->run("SELECT active FROM signing_keys WHERE kid = $1", {kid}, "retiring a signing key");
+  if (!q) return q.status();
+  if (q->rows() > 0) return Status(Code::failed_precondition, "key " + kid + " is the active signing key");
+  return Status(Code::not_found, "there is no signing key with kid " + kid);
 }
 
 }  // namespace resolver

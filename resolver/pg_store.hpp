@@ -45,13 +45,20 @@ class PgStore final : public Store {
   Status add_peer(const Peer& peer) override;
   Result<std::vector<Peer>> list_peers() override;
   Status remove_peer(const std::string& domain) override;
+  Status update_peer(const Peer& peer) override;
   Status add_token(const TokenInfo& info, const std::string& secret_hash) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
   Status revoke_token(const std::string& id, UnixTime now) override;
   Result<TokenInfo> find_token(const std::string& secret_hash) override;
   Status add_signing_key(const SigningKey& key) override;
   Result<std::vector<SigningKey>> signing_keys() override;
+  Status remove_signing_key(const std::string& kid) override;
   Result<std::string> secret(const std::string& name) override;  // meta key "secret:<name>", hex
+  Result<bool> rotate_pepper(UnixTime now, UnixTime due) override;
+  Result<std::vector<Pepper>> peppers() override;
+  Result<int> drop_pepper_hashes(UnixTime retired_by) override;
+  Result<std::vector<std::string>> identifiers_by_hash(const std::string& pepper,
+                                                       std::span<const std::string> hashes) override;
   Result<Stats> stats() override;
   Status check() override;
   bool networked() const override { return true; }

@@ -5,6 +5,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
+
+#include "resolver/pepper.hpp"
 
 #include "resolver/pg_connection.hpp"
 #include "resolver/pg_store.hpp"
@@ -36,6 +39,20 @@ Result<T> in_transaction(PgConnection& c, std::string_view what,
 
 // A PostgreSQL text[] literal of `items` (for "= ANY($1::text[])").
 std::string text_array(std::span<const std::string> items);
+
+// Appends `field` to COPY text, escaped (PostgreSQL COPY "Text Format").
+void append_copy_field(std::string& out, std::string_view field);
+
+// The peppers whose hashes a mapping write keeps (DESIGN.md §11), read FOR SHARE so that a
+// rotation (which locks the table EXCLUSIVE) waits for this transaction and this one for it.
+// REQUIRES: inside a transaction, before or after its mapping writes.
+Result<std::vector<HashedPepper>> lock_hashed_peppers(PgConnection& c);
+// Stores the hashes of the addresses of `identifiers` (each with a mapping) under `peppers`.
+Status add_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
+                         std::span<const std::string> identifiers);
+// Removes the hashes of those of `identifiers` that have no mapping left.
+Status drop_matrix_hashes_if_unmapped(PgConnection& c, const std::vector<HashedPepper>& peppers,
+                                      std::span<const std::string> identifiers);
 
 // The next write serial (DESIGN.md §6.1): higher than every one taken before, by any process.
 Result<std::int64_t> next_revision(PgConnection& c);

@@ -169,6 +169,10 @@ class Resolver::Impl {
 
  public:
   bool has_peers() { return options_.federation && options_.federation->has_peers(); }
+  std::vector<std::pair<std::string, std::string>> pinned_keys() {
+    if (!options_.federation) return {};
+    return options_.federation->pinned_keys();
+  }
 
  private:
   Store& store_;
@@ -196,6 +200,8 @@ Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
 }
 
 bool Resolver::has_peers() { return impl_->has_peers(); }
+
+std::vector<std::pair<std::string, std::string>> Resolver::pinned_keys() { return impl_->pinned_keys(); }
 
 nlohmann::json to_json(const LookupResult& r) {
   std::string text;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -94,6 +95,9 @@ class Resolver {
 
   // True when a federated lookup would ask at least one peer, i.e. may wait on the network.
   bool has_peers();
+
+  // The peers' domains and pinned keys (Federation::pinned_keys); empty without a federation.
+  std::vector<std::pair<std::string, std::string>> pinned_keys();
 
  private:
   class Impl;

@@ -78,8 +78,17 @@ Result<bool> Statement::step(std::string_view what) {
 Result<int> Statement::run(std::string_view what) {
   for (;;) {
     auto r = step(what);
-    if (!r) return r.status();
-    if (!*r) return sqlite3_changes(db_);
+    if (!r) {
+      sqlite3_reset(stmt_);
+      return r.status();
+    }
+    if (!*r) {
+      const int changed = sqlite3_changes(db_);
+      // Reset, so the statement can be bound and run again (sqlite3_bind_* refuses a statement
+      // stepped since its last reset, and the step would repeat the old values).
+      sqlite3_reset(stmt_);
+      return changed;
+    }
   }
 }
 

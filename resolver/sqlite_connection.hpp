@@ -33,7 +33,8 @@ class Statement {
   Statement& bind(int i, std::optional<std::int64_t> v);
   // SQLITE_ROW -> true, SQLITE_DONE -> false, else the mapped error.
   Result<bool> step(std::string_view what);
-  // Steps to completion; returns the number of rows changed.
+  // Steps to completion and resets, so the statement may be bound and run again; returns the
+  // number of rows changed.
   Result<int> run(std::string_view what);
 
   std::string_view text(int col) const;

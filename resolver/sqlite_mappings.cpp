@@ -56,7 +56,15 @@ Result<int> write_mapping(SqliteConnection& c, const char* sql, const Mapping& m
   return st->run(what);
 }
 
-Result<Upsert> put(SqliteConnection& c, const Mapping& m, std::int64_t revision) {
+// A mapping write's transaction: its revision, and the peppers whose hashes it keeps (§11).
+struct WriteTx {
+  std::int64_t revision = 0;
+  std::vector<HashedPepper> peppers;
+};
+
+// A new identifier gets its address hashes; an updated mapping's identifier has them already.
+Result<Upsert> put(SqliteConnection& c, const Mapping& m, const WriteTx& tx) {
+  const std::int64_t revision = tx.revision;
   const std::string tags = tags_json(m.tags);
   const std::string keys = keys_json(m.keys);
   auto changed = write_mapping(c, kUpdateMapping, m, tags, keys, revision, "updating a mapping");
@@ -64,41 +72,47 @@ Result<Upsert> put(SqliteConnection& c, const Mapping& m, std::int64_t revision)
   if (*changed > 0) return Upsert::updated;
   auto inserted = write_mapping(c, kInsertMapping, m, tags, keys, revision, "inserting a mapping");
   if (!inserted) return inserted.status();
+  if (Status s = add_matrix_hashes(c, tx.peppers, m.identifier); !s.ok()) return s;
   return Upsert::inserted;
 }
 
 Result<int> delete_mappings(SqliteConnection& c, const std::string& identifier,
-                            const std::optional<std::string>& provider) {
+                            const std::optional<std::string>& provider, const WriteTx& tx) {
   auto st = c.prepare(provider ? kDeleteProviderMappings : kDeleteMappings);
   if (!st) return st.status();
   st->bind(1, identifier);
   if (provider) st->bind(2, *provider);
-  return st->run("removing mappings");
+  auto removed = st->run("removing mappings");
+  if (!removed) return removed;
+  if (*removed > 0) {
+    if (Status s = drop_matrix_hashes_if_unmapped(c, tx.peppers, identifier); !s.ok()) return s;
+  }
+  return removed;
 }
 
-Result<int> optout(SqliteConnection& c, const std::string& identifier, UnixTime now) {
+Result<int> optout(SqliteConnection& c, const std::string& identifier, UnixTime now, const WriteTx& tx) {
   auto st = c.prepare(kInsertOptout);
   if (!st) return st.status();
   auto r = st->bind(1, identifier).bind(2, now).run("recording an opt-out");
   if (!r) return r.status();
-  return delete_mappings(c, identifier, std::nullopt);
+  return delete_mappings(c, identifier, std::nullopt, tx);
 }
 
 class SqliteImportSession final : public ImportSession {
  public:
-  SqliteImportSession(SqliteStore::Lease lease, std::int64_t revision)
-      : lease_(std::move(lease)), cache_(*lease_), revision_(revision) {}
+  SqliteImportSession(SqliteStore::Lease lease, WriteTx tx)
+      : lease_(std::move(lease)), cache_(*lease_), tx_(std::move(tx)) {}
   ~SqliteImportSession() override {
     if (!done_) rollback_write(*lease_);
   }
   // After commit the connection is out of the transaction: a put would write on its own.
   Result<Upsert> put_mapping(const Mapping& m) override {
     if (done_) return committed();
-    return put(*lease_, m, revision_);
+    return put(*lease_, m, tx_);
   }
   Result<int> put_optout(const std::string& identifier, UnixTime now) override {
     if (done_) return committed();
-    return optout(*lease_, identifier, now);
+    return optout(*lease_, identifier, now, tx_);
   }
   Status commit() override {
     if (done_) return committed();
@@ -113,7 +127,7 @@ class SqliteImportSession final : public ImportSession {
 
   SqliteStore::Lease lease_;
   ImportCache cache_;  // ends before lease_ gives the connection back to the pool
-  const std::int64_t revision_;
+  const WriteTx tx_;  // the import's revision, and the peppers read when it began
   bool done_ = false;
 };
 
@@ -185,18 +199,30 @@ Result<std::unique_ptr<ImportSession>> SqliteStore::begin_import() {
   if (!lease) return lease.status();
   auto revision = begin_write(**lease);
   if (!revision) return revision.status();
-  return std::unique_ptr<ImportSession>(new SqliteImportSession(std::move(*lease), *revision));
+  // The write lock is held until the session ends, so no rotation changes the peppers meanwhile.
+  auto peppers = hashed_peppers(**lease);
+  if (!peppers) {
+    rollback_write(**lease);
+    return peppers.status();
+  }
+  return std::unique_ptr<ImportSession>(
+      new SqliteImportSession(std::move(*lease), WriteTx{*revision, std::move(*peppers)}));
 }
 
 namespace {
 
-// Runs `write(connection, revision)` as one write transaction: committed when it succeeds,
-// rolled back when it fails.
+// Runs `write(connection, tx)` as one write transaction: committed when it succeeds, rolled back
+// when it fails.
 Result<int> in_write_transaction(SqliteStore::Lease& lease,
-                                 const std::function<Result<int>(SqliteConnection&, std::int64_t)>& write) {
+                                 const std::function<Result<int>(SqliteConnection&, const WriteTx&)>& write) {
   auto revision = begin_write(*lease);
   if (!revision) return revision.status();
-  auto n = write(*lease, *revision);
+  auto peppers = hashed_peppers(*lease);
+  if (!peppers) {
+    rollback_write(*lease);
+    return peppers.status();
+  }
+  auto n = write(*lease, WriteTx{*revision, std::move(*peppers)});
   if (!n) {
     rollback_write(*lease);
     return n.status();
@@ -210,9 +236,9 @@ Result<int> in_write_transaction(SqliteStore::Lease& lease,
 Result<int> SqliteStore::upsert_mappings(const std::vector<Mapping>& mappings) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t revision) -> Result<int> {
+  return in_write_transaction(*lease, [&](SqliteConnection& c, const WriteTx& tx) -> Result<int> {
     for (const auto& m : mappings)
-      if (auto r = put(c, m, revision); !r) return r.status();
+      if (auto r = put(c, m, tx); !r) return r.status();
     return static_cast<int>(mappings.size());
   });
 }
@@ -221,16 +247,16 @@ Result<int> SqliteStore::remove_mappings(const std::string& identifier,
                                          const std::optional<std::string>& provider) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t) {
-    return delete_mappings(c, identifier, provider);
+  return in_write_transaction(*lease, [&](SqliteConnection& c, const WriteTx& tx) {
+    return delete_mappings(c, identifier, provider, tx);
   });
 }
 
 Result<int> SqliteStore::add_optout(const std::string& identifier, UnixTime now) {
   auto lease = acquire();
   if (!lease) return lease.status();
-  return in_write_transaction(*lease, [&](SqliteConnection& c, std::int64_t) {
-    return optout(c, identifier, now);
+  return in_write_transaction(*lease, [&](SqliteConnection& c, const WriteTx& tx) {
+    return optout(c, identifier, now, tx);
   });
 }
 

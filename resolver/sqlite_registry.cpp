@@ -19,7 +19,7 @@ Status SqliteStore::add_peer(const Peer& peer) {
   if (!r) {
     if (r.status().code() == Code::already_exists)
       return Status(Code::already_exists, "a peer with domain " + peer.domain +
-                                              " already exists; remove it first to change it");
+                                              " already exists; change it with discoveryctl peer set");
     return r.status();
   }
   return Status::Ok();
@@ -56,6 +56,20 @@ Status SqliteStore::remove_peer(const std::string& domain) {
   auto n = st->bind(1, domain).run("removing a peer");
   if (!n) return n.status();
   if (*n == 0) return Status(Code::not_found, "there is no peer with domain " + domain);
+  return Status::Ok();
+}
+
+Status SqliteStore::update_peer(const Peer& peer) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto st = (*lease)->prepare(
+      "UPDATE peers SET url = ?2, public_key = ?3, token = ?4, enabled = ?5 WHERE domain = ?1");
+  if (!st) return st.status();
+  st->bind(1, peer.domain).bind(2, peer.url).bind(3, peer.public_key).bind(4, peer.token);
+  st->bind(5, std::int64_t{peer.enabled ? 1 : 0});
+  auto n = st->run("changing a peer");
+  if (!n) return n.status();
+  if (*n == 0) return Status(Code::not_found, "there is no peer with domain " + peer.domain);
   return Status::Ok();
 }
 
@@ -181,6 +195,23 @@ Result<std::vector<SigningKey>> SqliteStore::signing_keys() {
     out.push_back(std::move(k));
   }
   return out;
+}
+
+Status SqliteStore::remove_signing_key(const std::string& kid) {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  auto st = (*lease)->prepare("DELETE FROM signing_keys WHERE kid = ?1 AND active = 0");
+  if (!st) return st.status();
+  auto n = st->bind(1, kid).run("retiring a signing key");
+  if (!n) return n.status();
+  if (*n == 1) return Status::Ok();
+  // Nothing was deleted: say whether the key is the active one or unknown.
+  auto q = (*lease)->prepare("SELECT active FROM signing_keys WHERE kid = ?1");
+  if (!q) return q.status();
+  auto row = q->bind(1, kid).step("retiring a signing key");
+  if (!row) return row.status();
+  if (*row) return Status(Code::failed_precondition, "key " + kid + " is the active signing key");
+  return Status(Code::not_found, "there is no signing key with kid " + kid);
 }
 
 }  // namespace resolver

@@ -30,4 +30,13 @@ Status commit_write(SqliteConnection& c);
 // Rolls back, ignoring errors (used on a path that already failed).
 void rollback_write(SqliteConnection& c);
 
+// The peppers whose hashes a mapping write must keep. REQUIRES: inside a write transaction.
+Result<std::vector<HashedPepper>> hashed_peppers(SqliteConnection& c);
+// Stores the hashes of `identifier`'s addresses under each of `peppers` (none for a handle).
+Status add_matrix_hashes(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
+                         const std::string& identifier);
+// Removes them when `identifier` has no mapping left.
+Status drop_matrix_hashes_if_unmapped(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
+                                      const std::string& identifier);
+
 }  // namespace resolver

@@ -14,6 +14,7 @@
 
 #include "resolver/mapping.hpp"
 #include "resolver/peer.hpp"
+#include "resolver/pepper.hpp"
 #include "resolver/role.hpp"
 #include "resolver/signing_key.hpp"
 #include "resolver/status.hpp"
@@ -110,6 +111,9 @@ class Store {
   virtual Status add_peer(const Peer& peer) = 0;  // already_exists for a known domain
   virtual Result<std::vector<Peer>> list_peers() = 0;  // by domain
   virtual Status remove_peer(const std::string& domain) = 0;  // not_found when unknown
+  // Replaces the url, public_key, token and enabled of the peer with peer.domain; keeps its
+  // created_at. not_found when unknown.
+  virtual Status update_peer(const Peer& peer) = 0;
 
   // Stores a token by the SHA-256 of its secret. already_exists when the id or the hash is taken.
   // REQUIRES: info.role is not anonymous.
@@ -125,11 +129,37 @@ class Store {
   virtual Status add_signing_key(const SigningKey& key) = 0;
   // Oldest first: by created_at, then in the order they were added.
   virtual Result<std::vector<SigningKey>> signing_keys() = 0;
+  // Removes a key that is not the active one (key retire): it is no longer published and its
+  // private half is gone. In one statement: failed_precondition for the active key, not_found
+  // for an unknown kid; nothing changes then.
+  virtual Status remove_signing_key(const std::string& kid) = 0;
 
   // The named secret of this index: 32 random bytes made on first use and kept in the index, the
   // same for every process and restart (e.g. "rate_limiter", the key of the rate limiter's hashes
   // of identifiers). unavailable if the index cannot be read or written.
   virtual Result<std::string> secret(const std::string& name) = 0;
+
+  // Lookup peppers of the Matrix identity surface and the hashes of every phone and email with a
+  // mapping under each pepper whose hashes are kept (DESIGN.md §11). Every mapping write (upsert,
+  // remove, opt-out, import) keeps the hashes in its own transaction.
+  // Makes a new pepper current when none is current or the current one was created at or before
+  // `due`, retiring the current one at `now`, and stores the hashes of every phone and email with
+  // a mapping under the new pepper, all in one transaction that never blocks lookups. A
+  // conditional insert: several processes whose timers fire at once rotate once. Returns whether
+  // this call rotated. `due` = now rotates unconditionally (discoveryctl); a `due` before every
+  // creation time only makes the first pepper.
+  virtual Result<bool> rotate_pepper(UnixTime now, UnixTime due) = 0;
+  // The peppers whose hashes are kept, newest first: the current one, then retired ones whose
+  // hashes were not dropped yet.
+  virtual Result<std::vector<Pepper>> peppers() = 0;
+  // Drops the hashes of every pepper retired at or before `retired_by`; the pepper stays in the
+  // index with its times. Returns how many peppers' hashes were dropped.
+  virtual Result<int> drop_pepper_hashes(UnixTime retired_by) = 0;
+  // For each hash, in input order: the canonical identifier one of whose addresses hashes to it
+  // under `pepper` (pepper.hpp), or "" when none does. All "" for an unknown or dropped pepper.
+  // Opt-outs and expiry are not applied here: lookup() does that.
+  virtual Result<std::vector<std::string>> identifiers_by_hash(const std::string& pepper,
+                                                               std::span<const std::string> hashes) = 0;
 
   virtual Result<Stats> stats() = 0;
   // OK while the index answers a trivial read.

@@ -12,7 +12,9 @@ PACKAGES=(build-essential cmake pkg-config ccache libboost-dev libsqlite3-dev sq
   libhiredis-dev redis-server redis-tools
   openssl ca-certificates curl bc python3 python3-jwcrypto
   # scripts/fuzz.sh: clang, and libFuzzer with the sanitizer runtimes (clang only recommends them)
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev
+  # the lookup page's browser test (tests/interop/lookup_page.test.mjs), driven by playwright-core
+  chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

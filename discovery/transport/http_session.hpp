@@ -4,7 +4,6 @@
 // plain_session.cpp and tls_session.cpp. A session runs on the one thread of its socket's io_context.
 #pragma once
 
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "discovery/log.hpp"
 #include "discovery/http.hpp"
 #include "discovery/transport/beast_request.hpp"
 #include "discovery/transport/sessions.hpp"
@@ -69,7 +69,7 @@ class HttpSession {
     try {
       read_done(ec, n);
     } catch (const std::exception& e) {
-      std::cerr << "discoveryd: session ended by an unexpected error: " << e.what() << "\n";
+      log::error(std::string("session ended by an unexpected error: ") + e.what());
     }
   }
 

@@ -6,7 +6,6 @@
 #include "discovery/transport/server.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <thread>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "discovery/log.hpp"
 #include "discovery/transport/sessions.hpp"
 
 namespace discovery {
@@ -96,7 +96,7 @@ class BeastServer final : public Server {
         ioc.run();
         return;
       } catch (const std::exception& e) {
-        std::cerr << "discoveryd: unexpected error in a worker: " << e.what() << "\n";
+        log::error(std::string("unexpected error in a worker: ") + e.what());
       }
     }
   }
@@ -109,7 +109,7 @@ class BeastServer final : public Server {
       if (ec) {
         // A failed accept (e.g. out of file descriptors) is logged and accepting goes on after a
         // pause, so that a persistent failure does not spin a core and flood the log.
-        std::cerr << "discoveryd: accept failed: " << ec.message() << "\n";
+        log::warning("accept failed: " + ec.message());
         accept_pause_.expires_after(kAcceptPause);
         accept_pause_.async_wait([this](boost::system::error_code) {
           if (acceptor_.is_open()) do_accept();
@@ -122,7 +122,7 @@ class BeastServer final : public Server {
           if (tls_) start_tls_session(std::move(socket), *tls_, ctx_);
           else start_plain_session(std::move(socket), ctx_);
         } catch (const std::exception& e) {
-          std::cerr << "discoveryd: could not start a session: " << e.what() << "\n";
+          log::warning(std::string("could not start a session: ") + e.what());
         }
       }
       do_accept();
@@ -142,8 +142,8 @@ class BeastServer final : public Server {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ >= std::chrono::minutes(1)) {
       last_refusal_log_ = now;
-      std::cerr << "discoveryd: " << options_.max_connections
-                << " connections are open (max_connections); new ones are answered 503 and closed\n";
+      log::warning(std::to_string(options_.max_connections) +
+                   " connections are open (max_connections); new ones are answered 503 and closed");
     }
   }
 
@@ -157,7 +157,7 @@ class BeastServer final : public Server {
   }
 
   void begin_stop() {
-    std::cerr << "discoveryd: stopping: no new connections; finishing requests in flight\n";
+    log::info("stopping: no new connections; finishing requests in flight");
     ctx_.stopping = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
@@ -169,8 +169,8 @@ class BeastServer final : public Server {
   void poll_drain() {
     if (ctx_.in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline_) {
       if (ctx_.in_flight.load() != 0) {
-        std::cerr << "discoveryd: drain deadline passed with " << ctx_.in_flight.load()
-                  << " requests in flight\n";
+        log::warning("drain deadline passed with " + std::to_string(ctx_.in_flight.load()) +
+                     " requests in flight");
       }
       for (auto& ioc : iocs_) ioc->stop();  // idle keep-alive sessions are destroyed with them
       return;

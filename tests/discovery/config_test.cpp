@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/process.hpp"
+
 TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   auto c = discovery::parse_config("{}");
   REQUIRE(c.ok());
@@ -18,12 +20,13 @@ TEST_CASE("config: empty object keeps every default of DESIGN.md §9") {
   CHECK_FALSE(c->federation.anonymous);
   CHECK(c->store.pool_size == 8);
   CHECK(c->store.answer_timeout_ms == 5000);
+  CHECK(c->web.enabled);
 }
 
 TEST_CASE("config: overrides") {
   auto c = discovery::parse_config(
       R"({"threads": 4, "max_batch": 10, "rate_limits": {"peer": {"burst": 5}}, "federation": {"anonymous": true},)"
-      R"( "store": {"pool_size": 16, "answer_timeout_ms": 250}})");
+      R"( "store": {"pool_size": 16, "answer_timeout_ms": 250}, "web": {"enabled": false}})");
   REQUIRE(c.ok());
   CHECK(c->threads == 4);
   CHECK(c->max_batch == 10);
@@ -32,6 +35,7 @@ TEST_CASE("config: overrides") {
   CHECK(c->federation.anonymous);
   CHECK(c->store.pool_size == 16);
   CHECK(c->store.answer_timeout_ms == 250);
+  CHECK_FALSE(c->web.enabled);
 }
 
 TEST_CASE("config: shared rate limits and trusted proxies (DESIGN.md §7, §10)") {
@@ -71,6 +75,9 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
       {R"({"trusted_proxies": "10.0.0.0/8"})", "\"trusted_proxies\" must be a list"},
       {R"({"trusted_proxies": [8]})", "\"trusted_proxies\" must hold strings"},
       {R"({"trusted_proxies": ["10.0.0.0/40"]})", "\"10.0.0.0/40\" is not an IPv4 or IPv6 CIDR"},
+      {R"({"web": true})", "\"web\" must be an object"},
+      {R"({"web": {"enabled": "no"}})", "\"web.enabled\" must be true or false"},
+      {R"({"web": {"path": "/"}})", "\"web.path\" is not a known setting"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
@@ -80,4 +87,39 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
     CHECK(r.status().message().find(c.needle) != std::string::npos);
   }
   CHECK(discovery::load_config("/nonexistent/config.json").status().code() == resolver::Code::invalid_request);
+}
+
+TEST_CASE("config: invalid JSON names the line and column of the mistake") {
+  struct Case { const char* text; const char* says; };
+  const Case cases[] = {
+      {"{\n  \"threads\": 2,\n  \"max_batch\": 10,\n}\n", "at line 4, column 1: "},  // trailing comma
+      {"{\"threads\": 2 \"max_batch\": 10}", "at line 1, column 25: "},              // missing comma
+      {"{\n  \"threads\": 2\n", "at line 3, column 1: syntax error while parsing object - unexpected end of input"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = discovery::parse_config(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == resolver::Code::invalid_request);
+    CHECK(r.status().message().rfind("The config file is not valid JSON at line ", 0) == 0);
+    CHECK(r.status().message().find(c.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("config: a federation.ca_file that cannot be loaded fails the load, as TLS files fail the start") {
+  test::TempDir dir;
+  const std::string config = dir.file("config.json");
+  auto with_ca = [&](const std::string& ca) {
+    test::write_file(config, "{\"federation\": {\"ca_file\": \"" + ca + "\"}}");
+    return discovery::load_config(config);
+  };
+  auto missing = with_ca(dir.file("missing.pem"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == resolver::Code::invalid_request);
+  CHECK(missing.status().message() ==
+        "federation.ca_file " + dir.file("missing.pem") + " cannot be read: No such file or directory.");
+  test::write_file(dir.file("junk.pem"), "not a certificate\n");
+  auto junk = with_ca(dir.file("junk.pem"));
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.status().message().find("holds no PEM certificate") != std::string::npos);
 }

@@ -64,7 +64,7 @@ TEST_CASE(
   resolver::ManualClock clock;
   LocalRateLimiter l(small_limits(), "k", clock);
   auto too_big = ask(l, "ip:a", ids(0, 4));
-  CHECK(too_big.status.code() == Code::rate_limited);
+  CHECK(too_big.status.code() == Code::payload_too_large);
   CHECK(too_big.status.message().find("split") != std::string::npos);
   auto fits = ask(l, "ip:a", ids(0, 3));  // nothing was charged by the rejection
   CHECK(fits.status.ok());

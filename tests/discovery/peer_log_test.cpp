@@ -34,10 +34,10 @@ TEST_CASE("a failing call writes one line with the peer, the status and the deta
   Fixture f;
   f.log.peer_call("dp2.example", PeerStatus::error, 0.01, k401);
   REQUIRE(f.lines.size() == 1);
-  CHECK(f.lines[0] == "warning: peer dp2.example: error: " + k401);
+  CHECK(f.lines[0] == "peer dp2.example: error: " + k401);
   f.log.peer_call("dp3.example", PeerStatus::bad_signature, 0.01, "An assertion from the peer has expired.");
   REQUIRE(f.lines.size() == 2);
-  CHECK(f.lines[1] == "warning: peer dp3.example: bad_signature: An assertion from the peer has expired.");
+  CHECK(f.lines[1] == "peer dp3.example: bad_signature: An assertion from the peer has expired.");
 }
 
 TEST_CASE("an ok call writes nothing and every call is counted as without the log") {
@@ -64,18 +64,18 @@ TEST_CASE("one line per peer per interval, then the count of the calls kept quie
   f.log.peer_call("dp2.example", PeerStatus::skipped, 0, "Skipped: the peer failed 5 times in a row.");
   f.log.peer_call("dp3.example", PeerStatus::error, 0.01, k401);  // another peer has its own interval
   REQUIRE(f.lines.size() == 2);
-  CHECK(f.lines[1] == "warning: peer dp3.example: error: " + k401);
+  CHECK(f.lines[1] == "peer dp3.example: error: " + k401);
   f.clock.advance(49s);  // 59 s after dp2's line
   f.log.peer_call("dp2.example", PeerStatus::timeout, 0.8, "The peer did not answer within 800 ms.");
   CHECK(f.lines.size() == 2);
   f.clock.advance(1s);
   f.log.peer_call("dp2.example", PeerStatus::error, 0.01, kRefused);
   REQUIRE(f.lines.size() == 3);
-  CHECK(f.lines[2] == "warning: peer dp2.example: error: " + kRefused + " (3 more since)");
+  CHECK(f.lines[2] == "peer dp2.example: error: " + kRefused + " (3 more since)");
   f.clock.advance(60s);
   f.log.peer_call("dp2.example", PeerStatus::error, 0.01, kRefused);
   REQUIRE(f.lines.size() == 4);
-  CHECK(f.lines[3] == "warning: peer dp2.example: error: " + kRefused);  // the count starts again
+  CHECK(f.lines[3] == "peer dp2.example: error: " + kRefused);  // the count starts again
 }
 
 TEST_CASE("a skipped call never starts a line: the probe's failure says why") {
@@ -84,5 +84,5 @@ TEST_CASE("a skipped call never starts a line: the probe's failure says why") {
   CHECK(f.lines.empty());
   f.log.peer_call("dp2.example", PeerStatus::error, 0.01, kRefused);
   REQUIRE(f.lines.size() == 1);
-  CHECK(f.lines[0] == "warning: peer dp2.example: error: " + kRefused + " (1 more since)");
+  CHECK(f.lines[0] == "peer dp2.example: error: " + kRefused + " (1 more since)");
 }

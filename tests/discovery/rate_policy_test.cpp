@@ -60,14 +60,21 @@ const Case kCases[] = {
     {"a role without a budget ignores the budget counters", kAdmin, 10, {2000, 7, 9, 50, 60},
      Code::ok, "", 0, {2000, 1990, 1}},
 
-    // A batch larger than the burst can never pass; checked before anything else.
-    {"a batch over the burst", kSmall, 4, {1.5, 0, 4, 0, 0}, Code::rate_limited,
-     "A batch of 4 identifiers exceeds this caller's burst of 3" + kSplitBatch, 2, {3, 1, 2}},
+    // A batch larger than the burst can never pass: 413 with the largest batch, checked before
+    // anything else, no Retry-After.
+    {"a batch over the burst", kSmall, 4, {1.5, 0, 4, 0, 0}, Code::payload_too_large,
+     "A batch of 4 identifiers can never pass: this caller may send at most 3 identifiers at once (its "
+     "burst); split it into batches of at most 3.",
+     0, {3, 1, 2}},
     {"a batch over the burst and the budget is told about the burst", kSmall, 6, {3, 0, 6, 0, 0},
-     Code::rate_limited, "A batch of 6 identifiers exceeds this caller's burst of 3" + kSplitBatch,
+     Code::payload_too_large,
+     "A batch of 6 identifiers can never pass: this caller may send at most 3 identifiers at once (its "
+     "burst); split it into batches of at most 3.",
      0, {3, 3, 0}},
-    {"a burst below one identifier", {0.5, 0.5, 1000}, 1, {0.5, 0, 1, 0, 0}, Code::rate_limited,
-     "A batch of 1 identifier exceeds this caller's burst of 0" + kSplitBatch, 0, {0, 0, 0}},
+    {"a burst below one identifier", {0.5, 0.5, 1000}, 1, {0.5, 0, 1, 0, 0}, Code::payload_too_large,
+     "This caller's burst is below one identifier, so it cannot look anything up; ask for a token with a "
+     "larger limit.",
+     0, {0, 0, 0}},
 
     // More new identifiers than the whole budget can never pass.
     {"more new identifiers than the whole budget", kWide, 6, {100, 2, 6, 500, 0},
@@ -161,12 +168,13 @@ TEST_CASE("append_rate_headers: a rejection leads with Retry-After, at least 1")
                      {"RateLimit-Remaining", "0"},
                      {"RateLimit-Reset", "86390"}});
 
-  Headers now;  // a batch over the burst with a full bucket: Retry-After 0 is sent as 1
-  append_rate_headers(now, decide(kSmall, 6, {3, 0, 6, 0, 0}), true);
-  CHECK(now == Headers{{"Retry-After", "1"},
-                       {"RateLimit-Limit", "3"},
-                       {"RateLimit-Remaining", "3"},
-                       {"RateLimit-Reset", "0"}});
+  Headers now;  // Retry-After 0 is sent as 1
+  append_rate_headers(now, RateDecision{resolver::Status(Code::rate_limited, "Too many lookups."), 0, {}}, true);
+  CHECK(now == Headers{{"Retry-After", "1"}});
+
+  Headers never;  // a batch over the burst can never pass: 413 without Retry-After
+  append_rate_headers(never, decide(kSmall, 6, {3, 0, 6, 0, 0}), true);
+  CHECK(never == Headers{{"RateLimit-Limit", "3"}, {"RateLimit-Remaining", "3"}, {"RateLimit-Reset", "0"}});
 
   RateDecision bare{resolver::Status(Code::unavailable, "The limiter is unreachable."), 5, {}};
   Headers only_retry;

@@ -121,7 +121,7 @@ TEST_CASE("RedisRateLimiter: a rejection charges neither the bucket nor the budg
   const std::vector<std::string> four = {id(0), id(1), id(2), id(3)};
   // A batch of 4 is over the burst of 3: rejected, nothing charged.
   auto big = l.admit({"ip:a", Role::anonymous, 4, four});
-  CHECK(big.status.code() == Code::rate_limited);
+  CHECK(big.status.code() == Code::payload_too_large);
   CHECK(big.status.message().find("split") != std::string::npos);
   auto [bucket, budget] = l.keys_of("ip:a");
   CHECK(redis.cli({"EXISTS", bucket, budget}) == "0\n");

@@ -58,7 +58,7 @@ TEST_CASE("lookup: request errors carry the exact code") {
       {"/v1/lookup?id=%ff%fe", 400, "invalid_request"},
       {"/v1/lookup?id=%zz", 400, "invalid_request"},
       {"/v1/lookups", 404, "not_found"},
-      {"/", 404, "not_found"},
+      {"/index.html", 404, "not_found"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.target);
@@ -140,6 +140,11 @@ TEST_CASE("operations: well-known, healthz, metrics, openapi") {
   CHECK(j["jwks"]["keys"].size() == 1);
   CHECK(j["max_batch"] == 1000);
   CHECK(j["api"] == "/v1");
+  // Each role's limits, the largest batch it may send among them (DESIGN.md §7 defaults).
+  CHECK(j["rate_limits"]["anonymous"] ==
+        nlohmann::json{{"rate", 20.0}, {"burst", 40}, {"distinct_per_day", 1000}, {"max_batch", 40}});
+  CHECK(j["rate_limits"]["client"]["max_batch"] == 400);
+  CHECK(j["rate_limits"]["peer"]["max_batch"] == 1000);
   CHECK(f.call("GET", "/healthz").body == R"({"status":"ok"})");
   (void)f.call("GET", "/v1/lookup?id=a@b.example");
   auto m = f.call("GET", "/metrics");
@@ -227,6 +232,24 @@ TEST_CASE("a rotated signing key is published and used within seconds, without a
   CHECK(ServiceFixture::json(f.call("GET", "/.well-known/mimi-discovery"))["jwks"]["keys"].size() == 2);
   CHECK(kid_of("/v1/lookup?id=alice@example.com") == *new_kid);
   CHECK(old_kid != *new_kid);
+}
+
+TEST_CASE("a retired signing key leaves the served JWKS within seconds, without a restart") {
+  ServiceFixture f;
+  f.load_demo();
+  auto kids = [&] {
+    std::set<std::string> out;
+    const auto meta = ServiceFixture::json(f.call("GET", "/.well-known/mimi-discovery"));
+    for (const auto& k : meta["jwks"]["keys"]) out.insert(k["kid"].get<std::string>());
+    return out;
+  };
+  const auto before = kids();
+  REQUIRE(before.size() == 1);
+  auto new_kid = resolver::create_signing_key(f.store(), f.clock().now());
+  REQUIRE(new_kid.ok());
+  REQUIRE(f.store().remove_signing_key(*before.begin()).ok());
+  f.clock().advance(std::chrono::seconds(11));
+  CHECK(kids() == std::set<std::string>{*new_kid});
 }
 
 namespace {

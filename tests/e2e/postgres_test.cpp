@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "resolver/pepper.hpp"
 #include "tests/e2e/server_fixture.hpp"
 #include "tests/support/postgres_server.hpp"
 
@@ -100,6 +101,16 @@ TEST_CASE("PostgreSQL: every discoveryctl command, and the same export as SQLite
   CHECK(pg.ctl({"import", pg.dir.file("rows.csv"), "--format", "csv"}).find("1 inserted") !=
         std::string::npos);
   CHECK(json::parse(pg.ctl({"lookup", "alice@example.com"}))["mappings"][0]["tags"].size() == 2);
+  // Every bad row is listed in one pass and nothing lands, on PostgreSQL as on SQLite.
+  const test::RunResult bad = test::run(
+      {test::bin("discoveryctl"), "--db", pg.db, "import", "-"},
+      "{\"identifier\": \"bob@example.com\", \"provider\": \"chat.example\", \"user\": \"mimi://chat.example/u/b\"}\n"
+      "not json\n{\"identifier\": \"bob@example.com\", \"provider\": \"bad domain\", \"user\": \"x:1\"}\n");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("line 2: ") != std::string::npos);
+  CHECK(bad.err.find("line 3: provider") != std::string::npos);
+  CHECK(bad.err.find("2 bad lines") != std::string::npos);
+  CHECK(json::parse(pg.ctl({"lookup", "bob@example.com"}))["status"] == "not_found");
   // Nothing identifies a person in PostgreSQL's log (DESIGN.md §8).
   const std::string log = test::PostgresServer::shared().log();
   CHECK(log.find("alice") == std::string::npos);
@@ -119,6 +130,38 @@ TEST_CASE("PostgreSQL: two discoveryd nodes on one index serve each other's writ
   demo.ctl({"optout", "carol@example.net"});  // discoveryctl beside the nodes
   CHECK(lookup(a, "carol@example.net")["status"] == "opted_out");
   CHECK(lookup(b, "carol@example.net")["status"] == "opted_out");
+}
+
+TEST_CASE("PostgreSQL: two nodes serve one Matrix pepper, and a mapping written through one is found by hash on the other") {
+  test::DemoIndex demo(test::PostgresServer::shared().create_database());
+  test::Server a(demo.db);
+  test::Server b(demo.db);
+  auto ca = test::client_for(a);
+  auto cb = test::client_for(b);
+  auto pepper_at = [&](httplib::Client& c) {
+    auto r = c.Get("/_matrix/identity/v2/hash_details", test::bearer(demo.client));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body)["lookup_pepper"].get<std::string>();
+  };
+  const std::string pepper = pepper_at(*ca);
+  CHECK(pepper_at(*cb) == pepper);  // the first node made it; the second found it
+  REQUIRE(put_mapping(a, demo.admin, "carol@example.net", "matrix:u/carol:matrix.example") == 200);
+  json body = {{"addresses", {resolver::matrix_hash("carol@example.net", "email", pepper)}},
+               {"algorithm", "sha256"},
+               {"pepper", pepper}};
+  auto r = cb->Post("/_matrix/identity/v2/lookup", test::bearer(demo.client), body.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body)["mappings"].begin().value() == "@carol:matrix.example");
+  demo.ctl({"matrix", "rotate-pepper"});
+  const std::string next = pepper_at(*cb);
+  CHECK(next != pepper);
+  body["addresses"] = {resolver::matrix_hash("carol@example.net", "email", next)};
+  body["pepper"] = next;
+  r = ca->Post("/_matrix/identity/v2/lookup", test::bearer(demo.client), body.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(json::parse(r->body)["mappings"].size() == 1);
 }
 
 TEST_CASE("PostgreSQL: stopped, the nodes answer 503 with Retry-After, restarted, they serve again") {

@@ -27,6 +27,31 @@ std::string batch(int from, int to) {
 
 }  // namespace
 
+TEST_CASE("issue 14: an anonymous batch over the burst is 413 naming the largest batch, and the limits are advertised") {
+  test::DemoIndex demo;
+  test::Server server(demo.db, demo.config(kConfig));
+  auto c = test::client_for(server);
+  // /.well-known/mimi-discovery says what each role may send before a client meets a limit.
+  auto meta = json::parse(c->Get("/.well-known/mimi-discovery")->body);
+  CHECK(meta["rate_limits"]["anonymous"] == json{{"rate", 0.001}, {"burst", 5}, {"distinct_per_day", 1000}, {"max_batch", 5}});
+  CHECK(meta["rate_limits"]["client"]["max_batch"] == 1000);
+  CHECK(meta["rate_limits"]["admin"]["distinct_per_day"] == 0);
+  // A batch of 6 can never pass under a burst of 5: 413, no Retry-After (a client honouring it
+  // would retry forever), and nothing charged.
+  auto r = c->Post("/v1/lookup", batch(0, 6), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(code_of(r) == "payload_too_large");
+  CHECK(json::parse(r->body)["error"]["message"] ==
+        "A batch of 6 identifiers can never pass: this caller may send at most 5 identifiers at once (its burst); "
+        "split it into batches of at most 5.");
+  CHECK_FALSE(r->has_header("Retry-After"));
+  CHECK(r->get_header_value("RateLimit-Limit") == "5");
+  auto fits = c->Post("/v1/lookup", batch(0, 5), "application/json");
+  REQUIRE(fits);
+  CHECK(fits->status == 200);
+}
+
 TEST_CASE("ratelimit: an anonymous burst gets 429 with Retry-After and RateLimit headers") {
   test::DemoIndex demo;
   test::Server server(demo.db, demo.config(kConfig));
@@ -66,12 +91,12 @@ TEST_CASE("ratelimit: an anonymous burst gets 429 with Retry-After and RateLimit
     CHECK(o->get_header_value("RateLimit-Remaining") == "4");
     CHECK(c->Get("/v1/lookup?id=%2B14155552671")->status == 429);  // the first is still limited
   }
-  SUBCASE("a too-large batch says to split it") {
+  SUBCASE("a batch larger than the burst is 413 and says to split it") {
     httplib::Client other("127.0.0.1", server.port());
     other.set_interface("127.0.0.3");
     auto o = other.Post("/v1/lookup", batch(0, 6), "application/json");
     REQUIRE(o);
-    CHECK(o->status == 429);
+    CHECK(o->status == 413);
     CHECK(json::parse(o->body)["error"]["message"].get<std::string>().find("split") !=
           std::string::npos);
   }

@@ -204,6 +204,9 @@ TEST_CASE("server: operations routes") {
   auto c = test::client_for(server);
   CHECK(get_json(*c, "/healthz")["status"] == "ok");
   CHECK(get_json(*c, "/openapi.json")["openapi"].get<std::string>().rfind("3.", 0) == 0);
+  // Issue 14: the document names the address this server listens on, not the default 127.0.0.1:8080.
+  CHECK(get_json(*c, "/openapi.json")["servers"] ==
+        nlohmann::json::array({{{"url", "http://127.0.0.1:" + std::to_string(server.port())}}}));
   (void)c->Get("/v1/lookup?id=alice@example.com");
   auto m = c->Get("/metrics");
   REQUIRE(m);

@@ -169,12 +169,32 @@ TEST_CASE("server: command line errors") {
   test::TempDir dir;
   auto r = test::run({test::bin("discoveryd"), "--db", dir.file("missing.db"), "--listen", "127.0.0.1:0"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("discoveryd: ") == 0);
+  CHECK(r.err.find(" error discoveryd: ") != std::string::npos);  // a timestamp, the level, the sentence
   test::DemoIndex demo;
   test::write_file(dir.file("bad.json"), R"({"max_batch": "lots"})");
   r = test::run({test::bin("discoveryd"), "--db", demo.db, "--config", dir.file("bad.json")});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("max_batch") != std::string::npos);
+  // Invalid JSON names where the mistake is.
+  test::write_file(dir.file("comma.json"), "{\n  \"max_batch\": 10,\n}\n");
+  r = test::run({test::bin("discoveryd"), "--db", demo.db, "--config", dir.file("comma.json")});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("not valid JSON at line 3, column 1") != std::string::npos);
+  // An unreadable federation.ca_file stops the start, as the TLS files do.
+  test::write_file(dir.file("ca.json"), R"({"federation": {"ca_file": "/nonexistent/peers-ca.pem"}})");
+  r = test::run({test::bin("discoveryd"), "--db", demo.db, "--listen", "127.0.0.1:0", "--config", dir.file("ca.json")});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("federation.ca_file /nonexistent/peers-ca.pem cannot be read") != std::string::npos);
+}
+
+TEST_CASE("discoveryd and discoveryctl print their version") {
+  auto d = test::run({test::bin("discoveryd"), "--version"});
+  CHECK(d.exit_code == 0);
+  CHECK(d.out.rfind("discoveryd 0.", 0) == 0);
+  auto c = test::run({test::bin("discoveryctl"), "--version"});
+  CHECK(c.exit_code == 0);
+  CHECK(c.out.rfind("discoveryctl 0.", 0) == 0);
+  CHECK(d.out.substr(d.out.find(' ')) == c.out.substr(c.out.find(' ')));  // the same version
 }
 
 TEST_CASE("server: the access log has one line per request and no identifier in clear") {

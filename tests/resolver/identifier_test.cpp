@@ -101,7 +101,7 @@ const std::vector<Bad> kBad = {
     {"12", "US", "the phone number is not valid for region US"},
     {"+12", "", "the phone number is too short to be a number"},
     {"030 123456", "US", "the phone number is not valid for region US"},
-    {"4155552671", "", "a national phone number needs a region (add region=US, for example)"},
+    {"4155552671", "", kNeedsRegion},
     {"4155552671", "ZZ", "the region is not a known ISO 3166 alpha-2 code"},
     {"4155552671", "USA", "the region is not a known ISO 3166 alpha-2 code"},
     {"+14155552671", "Z1", "the region is not a known ISO 3166 alpha-2 code"},

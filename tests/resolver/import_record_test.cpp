@@ -58,6 +58,9 @@ TEST_CASE("bad JSON Lines records name the field and the reason") {
       {R"({"identifier": "+14155552671", "provider": "a.example", "user": "x:1", "keys": [{"kind": "e", "id": "k", "key": "!!"}]})", Code::invalid_request, "base64url"},
       {R"({"identifier": "+14155552671", "provider": "a.example", "user": "x:1", "expires_at": "tomorrow"})", Code::invalid_request, "expires_at is not an RFC 3339"},
       {R"({"identifier": "+14155552671", "provider": "a.example", "user": "x:1", "tag": ["x"]})", Code::invalid_request, "unknown field \"tag\""},
+      // The message lists every accepted field, the optional ones too.
+      {R"({"identifier": "+14155552671", "provider": "a.example", "user": "x:1", "tag": ["x"]})", Code::invalid_request,
+       "(the fields are identifier, provider, user, tags, keys, expires_at, updated_at and optout)"},
       {R"({"identifier": "+14155552671", "optout": true, "provider": "a.example"})", Code::invalid_request, "opt-out record holds only"},
       {R"({"identifier": "+14155552671", "optout": "yes"})", Code::invalid_request, "optout must be"},
   };

@@ -7,6 +7,7 @@
 
 #include "resolver/import_record.hpp"
 #include "resolver/sqlite_store.hpp"
+#include "tests/resolver/store_conformance.hpp"
 #include "tests/support/process.hpp"
 
 using namespace resolver;
@@ -65,7 +66,86 @@ TEST_CASE("one bad row aborts the whole import and names its line") {
   CHECK(s.message().rfind("line 5001: provider is not a domain name", 0) == 0);
   REQUIRE(rep.errors.size() == 1);
   CHECK(rep.errors[0].line == 5001);
+  CHECK(rep.bad_rows == 1);
+  CHECK(rep.lines == 5011);  // the whole input was read
   CHECK(store->stats()->mappings == 0);  // nothing landed
+}
+
+TEST_CASE_TEMPLATE("every bad row is listed in one pass and nothing lands, on every store", F, MIMI_STORES) {
+  F factory;
+  const auto store = factory.make();
+  // Four bad rows, one of them in a later chunk than the others.
+  std::string text = row(1) + "\nnot json\n" + row(2) + "\n" +
+                     R"({"identifier": "+14155552671", "provider": "bad domain", "user": "x:1"})" + "\n" +
+                     R"({"identifier": "", "provider": "a.example", "user": "x:1"})" + "\n" + many_rows(5000) +
+                     R"({"identifier": "+14155552671", "provider": "a.example", "user": "x:1", "colour": 1})" + "\n";
+  ImportReport rep;
+  Status s = import_text(*store, text, {}, &rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().rfind("line 2: the line is not valid JSON", 0) == 0);  // the first bad row
+  CHECK(rep.bad_rows == 4);
+  REQUIRE(rep.errors.size() == 4);
+  CHECK(rep.errors[0].line == 2);
+  CHECK(rep.errors[1].line == 4);
+  CHECK(rep.errors[2].line == 5);
+  CHECK(rep.errors[3].line == 5006);
+  CHECK(rep.inserted == 0);
+  CHECK(store->stats()->mappings == 0);
+  // The store is still usable: the valid rows alone land.
+  REQUIRE(import_text(*store, row(1) + "\n" + row(2) + "\n", {}, &rep).ok());
+  CHECK(store->stats()->mappings == 2);
+}
+
+TEST_CASE("at most 100 bad rows are listed, the rest are counted") {
+  test::TempDir dir;
+  auto store = open_store(dir);
+  std::string text;
+  for (int i = 0; i < 250; ++i) text += "not json\n" + row(i) + "\n";
+  ImportReport rep;
+  REQUIRE_FALSE(import_text(*store, text, {}, &rep).ok());
+  CHECK(rep.bad_rows == 250);
+  REQUIRE(rep.errors.size() == kMaxListedRowErrors);
+  CHECK(rep.errors.back().line == 199);
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  REQUIRE(import_text(*store, text, skip, &rep).ok());
+  CHECK(rep.skipped == 250);
+  CHECK(rep.errors.size() == kMaxListedRowErrors);
+  CHECK(rep.inserted == 250);
+}
+
+TEST_CASE("check_stream validates without a store and counts what would land") {
+  std::string text = row(1) + "\n" + row(1) + "\n" + R"({"identifier": "+14155550100", "optout": true})" + "\nnot json\n";
+  ImportOptions opt;
+  opt.now = 1000;
+  ImportReport rep;
+  std::istringstream in(text);
+  Status s = check_stream(in, opt, &rep);
+  CHECK(s.message().rfind("line 4: ", 0) == 0);
+  CHECK(rep.mappings == 2);
+  CHECK(rep.optouts == 1);
+  CHECK(rep.bad_rows == 1);
+  CHECK(rep.inserted == 0);
+  opt.skip_invalid = true;
+  std::istringstream again(text);
+  CHECK(check_stream(again, opt, &rep).ok());
+  CHECK(rep.skipped == 1);
+}
+
+TEST_CASE("a UTF-8 byte-order mark is accepted at the start of CSV and JSON Lines") {
+  test::TempDir dir;
+  auto store = open_store(dir);
+  ImportOptions csv;
+  csv.format = ImportFormat::csv;
+  ImportReport rep;
+  REQUIRE(import_text(*store, "\xEF\xBB\xBFidentifier,provider,user\r\n+14155552671,chat.example,mimi://x/1\r\n", csv, &rep).ok());
+  CHECK(rep.inserted == 1);
+  REQUIRE(import_text(*store, "\xEF\xBB\xBF" + row(1) + "\n", {}, &rep).ok());
+  CHECK(rep.inserted == 1);
+  // Inside a CSV file it is part of a field: that row is bad, not the file.
+  CHECK_FALSE(import_text(*store, "identifier,provider,user\n\xEF\xBB\xBF+14155552672,chat.example,mimi://x/2\n", csv,
+                          &rep).ok());
+  CHECK(rep.errors.at(0).line == 2);
 }
 
 TEST_CASE("--skip-invalid skips and lists bad rows, and imports the rest") {

@@ -46,8 +46,8 @@ TEST_CASE("PgStore: must_exist on a database without an index is not_found and c
   CHECK(store.status().message().find("init --issuer") != std::string::npos);
   const std::string name = uri.substr(uri.rfind('/') + 1);
   CHECK(server.query(name, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == "0\n");
-  CHECK(open_new(uri)->schema_version() == 1);
-  CHECK(server.query(name, "SELECT MAX(version) FROM schema_migrations") == "1\n");
+  CHECK(open_new(uri)->schema_version() == 2);
+  CHECK(server.query(name, "SELECT MAX(version) FROM schema_migrations") == "2\n");
 }
 
 TEST_CASE("PgStore: a schema newer than the build is failed_precondition") {

@@ -44,6 +44,28 @@ TEST_CASE_TEMPLATE("store: peers are kept whole by domain", F, MIMI_STORES) {
   CHECK(store->list_peers()->size() == 1);
 }
 
+TEST_CASE_TEMPLATE("store: a peer is changed in place, keeping its created_at", F, MIMI_STORES) {
+  F factory;
+  const auto store = factory.make();
+  CHECK(store->add_peer(Peer{"dp2.example", "https://dp2.example", "key1", "tok1", true, 7}).ok());
+  CHECK(store->add_peer(Peer{"dp3.example", "https://dp3.example", "key3", "", true, 8}).ok());
+  CHECK(store->update_peer(Peer{"dp2.example", "https://dp2.example:8443", "key2", "", false, 99}).ok());
+  auto peers = store->list_peers();
+  REQUIRE(peers.ok());
+  REQUIRE(peers->size() == 2);
+  const Peer& p = (*peers)[0];
+  CHECK(p.domain == "dp2.example");
+  CHECK(p.url == "https://dp2.example:8443");
+  CHECK(p.public_key == "key2");
+  CHECK(p.token.empty());
+  CHECK_FALSE(p.enabled);
+  CHECK(p.created_at == 7);
+  CHECK((*peers)[1].public_key == "key3");  // the other peer is untouched
+  CHECK(store->update_peer(Peer{"dp4.example", "https://dp4.example", "k", "", true, 1}).code() ==
+        Code::not_found);
+  CHECK(store->list_peers()->size() == 2);
+}
+
 TEST_CASE_TEMPLATE("store: a token is found by its hash until revoked and listed after", F,
                    MIMI_STORES) {
   F factory;
@@ -108,6 +130,27 @@ TEST_CASE_TEMPLATE("store: signing keys are listed oldest first with one active"
   CHECK((*keys)[0].private_key == seed);
   CHECK((*keys)[0].public_key == std::string(32, '\1'));
   CHECK((*keys)[0].created_at == 10);
+}
+
+TEST_CASE_TEMPLATE("store: an inactive signing key can be removed, the active one cannot", F,
+                   MIMI_STORES) {
+  F factory;
+  const auto store = factory.make();
+  CHECK(store->add_signing_key({"k1", std::string(32, '\1'), std::string(32, '\2'), 10, true}).ok());
+  CHECK(store->add_signing_key({"k2", std::string(32, '\3'), std::string(32, '\4'), 20, true}).ok());
+  CHECK(store->remove_signing_key("k2").code() == Code::failed_precondition);
+  CHECK(store->remove_signing_key("k9").code() == Code::not_found);
+  CHECK(store->signing_keys()->size() == 2);
+  CHECK(store->remove_signing_key("k1").ok());
+  auto keys = store->signing_keys();
+  REQUIRE(keys.ok());
+  REQUIRE(keys->size() == 1);
+  CHECK((*keys)[0].kid == "k2");
+  CHECK((*keys)[0].active);
+  CHECK(store->remove_signing_key("k1").code() == Code::not_found);
+  // After a rotation the key that was active can be retired in turn.
+  CHECK(store->add_signing_key({"k3", std::string(32, '\5'), std::string(32, '\6'), 30, true}).ok());
+  CHECK(store->remove_signing_key("k2").ok());
 }
 
 TEST_CASE_TEMPLATE("store: a secret is 32 bytes made once per name", F, MIMI_STORES) {
