@@ -22,6 +22,8 @@ const std::vector<Command>& commands() {
     auto a = index_commands();
     auto b = admin_commands();
     a.insert(a.end(), b.begin(), b.end());
+    auto c = private_commands();
+    a.insert(a.end(), c.begin(), c.end());
     return a;
   }();
   return all;

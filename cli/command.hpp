@@ -45,8 +45,9 @@ struct Command {
   std::function<resolver::Status(const Args&, Context&)> run;
 };
 
-// Registered by index_commands.cpp and admin_commands.cpp.
+// Registered by index_commands.cpp, admin_commands.cpp and private_commands.cpp.
 std::vector<Command> index_commands();
 std::vector<Command> admin_commands();
+std::vector<Command> private_commands();
 
 }  // namespace cli
