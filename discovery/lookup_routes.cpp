@@ -1,6 +1,7 @@
 // The lookup routes: request validation, then one Work that the pipeline charges and runs.
 #include "discovery/lookup_routes.hpp"
 
+#include "discovery/private_routes.hpp"
 #include "discovery/request_rules.hpp"
 #include "resolver/identifier.hpp"
 #include "resolver/lookup_json.hpp"
@@ -137,6 +138,12 @@ Result<Response> LookupRoutes::well_known(Call&) {
             {"identifier_types", {"phone", "email", "handle"}},
             {"max_batch", ctx_.config.max_batch},
             {"api", "/v1"}};
+  // The current private-lookup epoch, once one was built (DESIGN.md §12).
+  if (ctx_.private_keys) {
+    if (auto snap = ctx_.private_keys->snapshot(); snap && !(*snap)->epochs.empty()) {
+      j["private"] = private_metadata(**snap, ctx_.config);
+    }
+  }
   return json_response(j.dump());
 }
 
