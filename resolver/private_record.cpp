@@ -1,12 +1,9 @@
-// DESIGN.md §12's shared derivations: SHA-256 and ChaCha20-Poly1305 from libsodium, HKDF-SHA256
-// from OpenSSL (libsodium 1.0.18 has no HKDF).
+// DESIGN.md §12's shared derivations on libsodium: SHA-256, HKDF-SHA256 on its HMAC-SHA256
+// (libsodium 1.0.18 has no HKDF), ChaCha20-Poly1305.
 #include "resolver/private_record.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <sodium.h>
 
-#include <stdexcept>
 
 #include "resolver/base64url.hpp"
 
@@ -17,19 +14,33 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// salt = "" (RFC 5869: no salt is HashLen zero bytes, which is what OpenSSL uses when none is set).
-std::string hkdf_sha256(std::string_view ikm, std::string_view info, std::size_t length) {
-  std::string out(length, '\0');
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
-  std::size_t out_len = length;
-  const bool ok = ctx && EVP_PKEY_derive_init(ctx) > 0 &&
-                  EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0 &&
-                  EVP_PKEY_CTX_set1_hkdf_key(ctx, bytes(ikm), static_cast<int>(ikm.size())) > 0 &&
-                  EVP_PKEY_CTX_add1_hkdf_info(ctx, bytes(info), static_cast<int>(info.size())) > 0 &&
-                  EVP_PKEY_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len) > 0;
-  EVP_PKEY_CTX_free(ctx);
-  // Only an allocation failure makes HKDF fail; the callers have no way to recover from it.
-  if (!ok || out_len != length) throw std::runtime_error("HKDF-SHA256 failed");
+// HKDF-SHA256 (RFC 5869) with salt = "" (HashLen zero bytes) on libsodium's HMAC-SHA256:
+// PRK = HMAC(zeros, IKM) once, then T(1) = HMAC(PRK, info || 0x01) for each output of at most 32
+// bytes. Written out rather than through OpenSSL's EVP_PKEY HKDF, whose context set-up per call
+// costs more than the hashing when the private index is built.
+std::string hkdf_prk(std::string_view ikm) {
+  unsigned char salt[crypto_auth_hmacsha256_BYTES] = {};
+  unsigned char prk[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, salt, sizeof salt);
+  crypto_auth_hmacsha256_update(&state, bytes(ikm), ikm.size());
+  crypto_auth_hmacsha256_final(&state, prk);
+  std::string out(reinterpret_cast<char*>(prk), sizeof prk);
+  sodium_memzero(prk, sizeof prk);
+  return out;
+}
+
+// REQUIRES: length <= 32.
+std::string hkdf_expand(std::string_view prk, std::string_view info, std::size_t length) {
+  unsigned char t[crypto_auth_hmacsha256_BYTES];
+  const unsigned char counter = 1;
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, bytes(prk), prk.size());
+  crypto_auth_hmacsha256_update(&state, bytes(info), info.size());
+  crypto_auth_hmacsha256_update(&state, &counter, 1);
+  crypto_auth_hmacsha256_final(&state, t);
+  std::string out(reinterpret_cast<char*>(t), length);
+  sodium_memzero(t, sizeof t);
   return out;
 }
 
@@ -66,8 +77,10 @@ PrivateSecrets::~PrivateSecrets() {
 
 PrivateSecrets derive_private_secrets(std::string_view oprf_output) {
   PrivateSecrets s;
-  s.tag = hkdf_sha256(oprf_output, "mimi-discovery private v1 tag", kPrivateTagBytes);
-  s.key = hkdf_sha256(oprf_output, "mimi-discovery private v1 key", kPrivateKeyBytes);
+  std::string prk = hkdf_prk(oprf_output);
+  s.tag = hkdf_expand(prk, "mimi-discovery private v1 tag", kPrivateTagBytes);
+  s.key = hkdf_expand(prk, "mimi-discovery private v1 key", kPrivateKeyBytes);
+  sodium_memzero(prk.data(), prk.size());
   return s;
 }
 

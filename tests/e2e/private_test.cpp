@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -178,6 +179,14 @@ TEST_CASE("private: a private lookup on a real discoveryd matches /v1 and follow
   CHECK(private_lookup(*c, current, "tel:+14155552671"));
 
   server.process.stop(SIGTERM);
+  // The limiter's state (its budget snapshot, written at exit) holds keyed hashes of random names
+  // for blinded elements, never the identifier.
+  const std::string snapshot = demo.db + ".ratelimit";
+  if (std::filesystem::exists(snapshot)) {
+    const std::string limiter = test::read_file(snapshot);
+    CHECK(limiter.find("4155552671") == std::string::npos);
+    CHECK(limiter.find("private:") == std::string::npos);
+  }
   const std::string log = test::read_file(server.log);
   CHECK(log.find("route=/v1/private/evaluate") != std::string::npos);
   CHECK(log.find("4155552671") == std::string::npos);

@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/sha.h>
 
 #include "resolver/base64url.hpp"
@@ -41,6 +43,35 @@ TEST_CASE("private: bucket width keeps about 256 entries or more per bucket") {
     INFO(n, " identifiers");
     CHECK(private_bucket_bits(n) == bits);
   }
+}
+
+namespace {
+
+// HKDF-SHA256 with no salt by OpenSSL: an implementation independent of the one under test.
+std::string openssl_hkdf(const std::string& ikm, const std::string& info, std::size_t length) {
+  std::string out(length, '\0');
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  REQUIRE(ctx);
+  REQUIRE(EVP_PKEY_derive_init(ctx) > 0);
+  REQUIRE(EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0);
+  REQUIRE(EVP_PKEY_CTX_set1_hkdf_key(ctx, reinterpret_cast<const unsigned char*>(ikm.data()),
+                                     static_cast<int>(ikm.size())) > 0);
+  REQUIRE(EVP_PKEY_CTX_add1_hkdf_info(ctx, reinterpret_cast<const unsigned char*>(info.data()),
+                                      static_cast<int>(info.size())) > 0);
+  std::size_t n = length;
+  REQUIRE(EVP_PKEY_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), &n) > 0);
+  EVP_PKEY_CTX_free(ctx);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("private: tag and key are HKDF-SHA256 of the OPRF output with the labels of §12") {
+  std::string y(64, '\0');
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<char>(i * 7 + 3);
+  const PrivateSecrets s = derive_private_secrets(y);
+  CHECK(s.tag == openssl_hkdf(y, "mimi-discovery private v1 tag", 16));
+  CHECK(s.key == openssl_hkdf(y, "mimi-discovery private v1 key", 32));
 }
 
 TEST_CASE("private: a sealed record opens with its own tag and key only") {
