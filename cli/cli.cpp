@@ -38,6 +38,8 @@ const std::vector<Command>& commands() {
     auto a = index_commands();
     auto b = admin_commands();
     a.insert(a.end(), b.begin(), b.end());
+    auto c = private_commands();
+    a.insert(a.end(), c.begin(), c.end());
     a.push_back({"completion", "completion bash", "Prints a bash completion script for discoveryctl.", {}, {}, 1, 1,
                  completion,
                  "examples:\n"
@@ -57,6 +59,7 @@ std::size_t word_count(const std::string& name) {
 const char* group_summary(const std::string& group) {
   if (group == "peer") return "Federation peers: the other discovery providers this DP asks (docs/FEDERATION.md).";
   if (group == "token") return "API tokens: bearer tokens for clients, peers and admins, stored hashed.";
+  if (group == "private") return "Private lookups: the OPRF epochs and the sealed private index (docs/PRIVACY.md).";
   if (group == "key") return "Signing keys: the Ed25519 keys that sign this DP's assertions, published as its JWKS.";
   return "";
 }

@@ -50,9 +50,10 @@ struct Command {
   const char* help = "";
 };
 
-// Registered by index_commands.cpp and admin_commands.cpp.
+// Registered by index_commands.cpp, admin_commands.cpp and private_commands.cpp.
 std::vector<Command> index_commands();
 std::vector<Command> admin_commands();
+std::vector<Command> private_commands();
 
 // The bash completion script for `commands` (completion.cpp): command names, then each command's
 // options, and the values of the options that take one of a few (--format, --role).

@@ -180,6 +180,21 @@ Status read_matrix(const json& j, MatrixConfig& out) {
   return Status::Ok();
 }
 
+Status read_private(const json& j, PrivateConfig& out) {
+  if (!j.is_object()) return bad("private", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    std::string name = "private." + k;
+    Status s;
+    if (k == "refresh_s") s = read_int(v, name, out.refresh_s, 1, 86400);
+    else if (k == "grace_s") s = read_int(v, name, out.grace_s, 0, 86400 * 30);
+    else if (k == "max_elements") s = read_int(v, name, out.max_elements, 1, 4096);
+    else if (k == "bucket_max_age_s") s = read_int(v, name, out.bucket_max_age_s, 0, 86400);
+    else s = bad(name, "is not a known setting");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -220,6 +235,7 @@ resolver::Result<Config> parse_config(const std::string& text) {
     else if (k == "workers") s = read_workers(v, c.workers);
     else if (k == "matrix") s = read_matrix(v, c.matrix);
     else if (k == "store") s = read_store(v, c.store);
+    else if (k == "private") s = read_private(v, c.private_lookups);
     else if (k == "trusted_proxies") s = read_trusted_proxies(v, c.trusted_proxies);
     else if (k == "web") s = read_web(v, c.web);
     else s = bad(k, "is not a known setting");

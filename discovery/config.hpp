@@ -83,6 +83,15 @@ struct MatrixConfig {
   NonMatrixUsers non_matrix_users = NonMatrixUsers::omit;
 };
 
+// Private lookups (DESIGN.md §12). The routes answer once `discoveryctl private rotate` made an
+// epoch; every node refreshes the index in turn (a lease in the store).
+struct PrivateConfig {
+  std::int64_t refresh_s = 60;       // writes show in the private index within this time
+  std::int64_t grace_s = 86400;      // the previous epoch is served this long after a rotation
+  std::size_t max_elements = 256;    // blinded elements per evaluate request at most
+  std::int64_t bucket_max_age_s = 30;  // Cache-Control max-age of a bucket response
+};
+
 struct Config {
   int threads = 2;  // I/O threads: accept, read, parse, answer local lookups, write
   std::size_t max_batch = 1000;
@@ -106,6 +115,7 @@ struct Config {
   // an answer (docs/OPERATIONS.md "PostgreSQL"); unused for an SQLite index.
   resolver::StoreOptions store;
   WebConfig web;
+  PrivateConfig private_lookups;  // "private" in the config file
 };
 
 // Reads the JSON file at `path`; missing keys keep their defaults.

@@ -42,6 +42,7 @@ int http_status(resolver::Code code) {
     case Code::already_exists: return 409;
     // The index is not initialised (no issuer or key): the server cannot answer yet.
     case Code::failed_precondition: return 503;
+    case Code::key_changed: return 409;
   }
   return 500;
 }

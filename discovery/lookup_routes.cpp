@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "discovery/private_routes.hpp"
 #include "discovery/request_rules.hpp"
 #include "resolver/ed25519.hpp"
 #include "resolver/identifier.hpp"
@@ -163,6 +164,12 @@ Result<Response> LookupRoutes::well_known(Call&) {
                                           {"max_batch", std::min(static_cast<std::int64_t>(ctx_.config.max_batch), burst)}};
     }
     j["rate_limits"] = std::move(roles);
+  }
+  // The current private-lookup epoch, once one was built (DESIGN.md §12).
+  if (ctx_.private_keys) {
+    if (auto snap = ctx_.private_keys->snapshot(); snap && !(*snap)->epochs.empty()) {
+      j["private"] = private_metadata(**snap, ctx_.config);
+    }
   }
   return json_response(j.dump());
 }

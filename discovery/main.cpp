@@ -15,6 +15,7 @@
 #include "discovery/config.hpp"
 #include "discovery/local_rate_limiter.hpp"
 #include "discovery/log.hpp"
+#include "discovery/private_refresher.hpp"
 #include "discovery/peer_log.hpp"
 #include "discovery/rate_limiter.hpp"
 #include "discovery/redis_rate_limiter.hpp"
@@ -236,6 +237,19 @@ int main(int argc, char** argv) {
   if (auto s = peppers.tick(); !s.ok()) log("no Matrix lookup pepper could be made: " + s.message());
   peppers.start(std::chrono::seconds(1));
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
+  // The private index follows writes (DESIGN.md §12), sealed from local answers only.
+  resolver::ResolverOptions local_options;
+  local_options.assertion_ttl_s = config.assertion_ttl_s;
+  resolver::Resolver local_resolver(**store, keyring, clock, local_options);
+  resolver::PrivateIndexOptions private_options;
+  private_options.refresh_s = config.private_lookups.refresh_s;
+  private_options.grace_s = config.private_lookups.grace_s;
+  private_options.assertion_ttl_s = config.assertion_ttl_s;
+  private_options.threads = 1;  // a refresh shares the machine with the requests
+  resolver::PrivateIndex private_index(**store, local_resolver, clock, private_options);
+  discovery::PrivateRefresher refresher(
+      private_index, std::chrono::milliseconds(config.private_lookups.refresh_s * 500), log);
+  refresher.start();
   // Peer calls are counted by the service's metrics; failing ones are also logged, at most one
   // line per peer a minute, with the reason (docs/FEDERATION.md).
   discovery::PeerLog peer_log(service.federation_observer(), clock,

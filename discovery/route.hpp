@@ -34,11 +34,14 @@ struct ServiceDeps {
   const resolver::Clock& clock;
 };
 
+class PrivateKeys;
+
 // What a surface's handlers may use besides the request: shared by every surface of a Service.
 struct RouteContext {
   ServiceDeps deps;
   const Config& config;
   Metrics& metrics;
+  PrivateKeys* private_keys = nullptr;  // the served private-lookup epochs (DESIGN.md §12)
 };
 
 // The Authorization schemes a route accepts. Room for more (e.g. Privacy Pass `PrivateToken`).

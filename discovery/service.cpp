@@ -15,6 +15,7 @@
 #include "discovery/lookup_routes.hpp"
 #include "discovery/matrix_routes.hpp"
 #include "discovery/operation_routes.hpp"
+#include "discovery/private_routes.hpp"
 #include "discovery/rate_policy.hpp"
 #include "discovery/request_rules.hpp"
 #include "discovery/web_routes.hpp"
@@ -92,7 +93,8 @@ Service::Service(ServiceDeps deps, Config config)
     if (store_networked_) health_workers_ = std::make_unique<WorkerPool>(1, kHealthQueue);
   }
   // The surfaces, one route table each; a new surface is one line here (docs/ARCHITECTURE.md).
-  RouteContext ctx{deps_, config_, metrics_};
+  private_keys_ = std::make_unique<PrivateKeys>(deps_.store, deps_.clock, config_.private_lookups.grace_s);
+  RouteContext ctx{deps_, config_, metrics_, private_keys_.get()};
   surfaces_.push_back(std::make_unique<LookupRoutes>(ctx));
   surfaces_.push_back(std::make_unique<AdminRoutes>(ctx));
   auto operations = std::make_unique<OperationRoutes>(ctx, workers_.get());
@@ -101,6 +103,7 @@ Service::Service(ServiceDeps deps, Config config)
   surfaces_.push_back(std::make_unique<WebFingerRoutes>(ctx));
   if (config_.web.enabled) surfaces_.push_back(std::make_unique<WebRoutes>(ctx));
   surfaces_.push_back(std::make_unique<MatrixRoutes>(ctx));
+  surfaces_.push_back(std::make_unique<PrivateRoutes>(ctx, *private_keys_));
   std::vector<Surface> tables;
   for (auto& s : surfaces_) tables.push_back(s->surface());
   router_ = std::make_unique<Router>(std::move(tables));

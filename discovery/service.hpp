@@ -20,6 +20,7 @@
 #include "discovery/http.hpp"
 #include "discovery/log_buffer.hpp"
 #include "discovery/metrics.hpp"
+#include "discovery/private_keys.hpp"
 #include "resolver/token_cache.hpp"
 #include "discovery/route.hpp"
 #include "discovery/router.hpp"
@@ -107,6 +108,7 @@ class Service {
   std::unique_ptr<WorkerPool> workers_;  // null: every lane runs on the calling thread
   const bool store_networked_;           // Lane::store runs on the pool (Store::networked())
   std::unique_ptr<WorkerPool> health_workers_;  // Lane::health with a networked store, else null
+  std::unique_ptr<PrivateKeys> private_keys_;     // the epochs the private surface serves
   std::vector<std::unique_ptr<Routes>> surfaces_;  // each owns the handlers of one route table
   OperationRoutes* operations_ = nullptr;          // one of surfaces_
   std::unique_ptr<Router> router_;

@@ -59,6 +59,22 @@ class PgStore final : public Store {
   Result<int> drop_pepper_hashes(UnixTime retired_by) override;
   Result<std::vector<std::string>> identifiers_by_hash(const std::string& pepper,
                                                        std::span<const std::string> hashes) override;
+  Status add_private_epoch(const PrivateEpoch& epoch) override;
+  Result<std::vector<PrivateEpoch>> private_epochs() override;
+  Status activate_private_epoch(const std::string& key_id, UnixTime now) override;
+  Status drop_private_epoch(const std::string& key_id) override;
+  Status put_private_entries(const std::string& key_id, std::span<const PrivateEntry> entries,
+                             UnixTime built_at) override;
+  Status remove_private_entries(const std::string& key_id, std::span<const std::string> tags) override;
+  Result<std::int64_t> remove_private_entries_before(const std::string& key_id,
+                                                     UnixTime built_at) override;
+  Result<std::vector<PrivateEntry>> private_bucket(const std::string& key_id,
+                                                   std::int64_t bucket) override;
+  Result<PrivateEpochStats> private_epoch_stats(const std::string& key_id) override;
+  Result<std::vector<PrivateChange>> private_changes(std::size_t limit) override;
+  Status clear_private_changes(std::span<const PrivateChange> changes) override;
+  Result<bool> claim_private_lease(const std::string& holder, UnixTime now,
+                                   std::int64_t ttl_s) override;
   Result<Stats> stats() override;
   Status check() override;
   bool networked() const override { return true; }

@@ -19,6 +19,7 @@ std::string_view code_name(Code code) {
     case Code::unavailable: return "unavailable";
     case Code::already_exists: return "already_exists";
     case Code::failed_precondition: return "failed_precondition";
+    case Code::key_changed: return "key_changed";
   }
   return "internal";
 }

@@ -25,6 +25,7 @@ enum class Code {
   unavailable,         // a dependency (the index file, a peer) cannot be reached right now
   already_exists,      // a create whose key is taken (peer domain, index already initialised)
   failed_precondition, // the state does not allow it yet (index not initialised, no signing key)
+  key_changed,         // a private lookup names a key_id that is not served (DESIGN §12): refetch metadata
 };
 
 // The wire string of `code`, e.g. "invalid_identifier".

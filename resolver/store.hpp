@@ -15,6 +15,7 @@
 #include "resolver/mapping.hpp"
 #include "resolver/peer.hpp"
 #include "resolver/pepper.hpp"
+#include "resolver/private_store.hpp"
 #include "resolver/role.hpp"
 #include "resolver/signing_key.hpp"
 #include "resolver/status.hpp"
@@ -165,9 +166,69 @@ class Store {
   // OK while the index answers a trivial read.
   virtual Status check() = 0;
 
+  // --- the private index (DESIGN.md §12). A store that keeps none answers failed_precondition
+  // (the defaults below). Writes to mappings and opt-outs are recorded as changes (in the same
+  // transaction, by the schema's triggers) while at least one epoch exists.
+
+  // Records a new epoch, not yet current. already_exists when its key_id is taken.
+  virtual Status add_private_epoch(const PrivateEpoch& epoch) { return no_private_index(); }
+  // Every epoch (being built, current, retired), the current one first, then by activated_at
+  // descending, then the ones being built.
+  virtual Result<std::vector<PrivateEpoch>> private_epochs() { return no_private_index(); }
+  // Makes `key_id` current: it gets activated_at = now, the epoch that was current gets
+  // retired_at = now. not_found when there is no such epoch.
+  virtual Status activate_private_epoch(const std::string& key_id, UnixTime now) {
+    return no_private_index();
+  }
+  // Removes the epoch and its entries (a retired epoch after private.grace_s, a failed build).
+  virtual Status drop_private_epoch(const std::string& key_id) { return no_private_index(); }
+  // Inserts the entries, or replaces the one with the same tag, in one transaction; each gets
+  // built_at. not_found when the epoch does not exist.
+  virtual Status put_private_entries(const std::string& key_id, std::span<const PrivateEntry> entries,
+                                     UnixTime built_at) {
+    return no_private_index();
+  }
+  // Removes the entries with these tags (the identifier lost its mappings); absent ones are fine.
+  virtual Status remove_private_entries(const std::string& key_id,
+                                        std::span<const std::string> tags) {
+    return no_private_index();
+  }
+  // Removes the epoch's entries built before `built_at` (left over by a full rebuild); returns how many.
+  virtual Result<std::int64_t> remove_private_entries_before(const std::string& key_id,
+                                                             UnixTime built_at) {
+    return no_private_index();
+  }
+  // The entries of one bucket, sorted by tag (an unknown epoch or bucket has none).
+  virtual Result<std::vector<PrivateEntry>> private_bucket(const std::string& key_id,
+                                                           std::int64_t bucket) {
+    return no_private_index();
+  }
+  virtual Result<PrivateEpochStats> private_epoch_stats(const std::string& key_id) {
+    return no_private_index();
+  }
+  // Up to `limit` identifiers written since they were last cleared, oldest first is not promised.
+  virtual Result<std::vector<PrivateChange>> private_changes(std::size_t limit) {
+    return no_private_index();
+  }
+  // Forgets the changes whose serial did not move since they were read.
+  virtual Status clear_private_changes(std::span<const PrivateChange> changes) {
+    return no_private_index();
+  }
+  // Claims the refresher's lease for `holder` until now + ttl_s: true when it was free, expired
+  // or already `holder`'s, false when another holder has it (DESIGN.md §12: one node refreshes).
+  virtual Result<bool> claim_private_lease(const std::string& holder, UnixTime now,
+                                           std::int64_t ttl_s) {
+    return no_private_index();
+  }
+
   // True when a call may wait on the network (a database server) rather than on a local file, so
   // a server runs its store calls where a wait stalls no other request (DESIGN.md §10).
   virtual bool networked() const { return false; }
+
+ protected:
+  static Status no_private_index() {
+    return Status(Code::failed_precondition, "this store keeps no private index (DESIGN.md §12)");
+  }
 };
 
 }  // namespace resolver

@@ -10,6 +10,8 @@ PACKAGES=(build-essential cmake pkg-config ccache libboost-dev libsqlite3-dev sq
   libpq-dev postgresql
   # shared rate limits (DESIGN.md §10): the client library, and the server the tests start
   libhiredis-dev redis-server redis-tools
+  # private lookups (DESIGN.md §12): ristretto255 OPRF and ChaCha20-Poly1305
+  libsodium-dev
   openssl ca-certificates curl bc python3 python3-jwcrypto
   # scripts/fuzz.sh: clang, and libFuzzer with the sanitizer runtimes (clang only recommends them)
   clang libclang-rt-14-dev
