@@ -73,6 +73,9 @@ TEST_CASE("private routes: answer 404 until an epoch is built, then advertise it
   CHECK(meta["private"]["mode"] == 1);
   CHECK(meta["private"]["max_elements"] == 256);
   CHECK_FALSE(meta["private"].contains("previous"));
+  // The epoch sits beside the members the other surfaces added (issue 14's peers, cli-ux's limits).
+  CHECK(meta["peers"].is_array());
+  CHECK(meta.contains("rate_limits") == discovery::Config{}.rate_limits.enabled);
   f.clock().advance(std::chrono::seconds(2));
   auto second = f.index->rotate();
   REQUIRE(second.ok());

@@ -352,7 +352,8 @@ TEST_CASE("issue 14: help for every command, group and the version") {
   auto overview = ctl({"--help"});
   for (const std::string name : {"init", "import", "export", "lookup", "remove", "optout", "optin", "stats",
                                  "peer add", "peer list", "peer set", "peer remove", "token create", "token list",
-                                 "token revoke", "key show", "key rotate", "key retire", "completion"}) {
+                                 "token revoke", "key show", "key rotate", "key retire", "private rotate",
+                                 "private status", "completion"}) {
     CAPTURE(name);
     CHECK(overview.out.find("  " + name) != std::string::npos);
     std::vector<std::string> args;

@@ -135,6 +135,36 @@ TEST_CASE("issue 14: a new index and its WAL and SHM files are readable by their
   }
 }
 
+TEST_CASE("issue 13: an index at schema 3 (Matrix peppers) upgrades to the private index, 004") {
+  test::TempDir dir;
+  const std::string path = dir.file("index.db");
+  // An index as the build before private lookups left it: migrations 001 to 003, one mapping.
+  std::string sql = "PRAGMA journal_mode=WAL; BEGIN;";
+  for (const auto& m : schema::migrations()) {
+    if (m.version <= 3) sql += std::string(m.sql) + "\n";
+  }
+  sql += "PRAGMA user_version=3;"
+         "INSERT INTO mappings (identifier, provider, user, tags, keys, updated_at, expires_at, revision)"
+         " VALUES ('tel:+1', 'a.example', 'mimi://a/1', '[]', '[]', 10, NULL, 3);"
+         "COMMIT;";
+  sql_value(path, sql);
+  CHECK(schema::migrations().back().version == 4);
+  CHECK(std::string(schema::migrations().back().name) == "004_private_index");
+
+  auto store = SqliteStore::open(path, OpenMode::must_exist);
+  REQUIRE(store.ok());
+  CHECK((*store)->schema_version() == 4);
+  std::vector<std::string> ids = {"tel:+1"};
+  auto r = (*store)->lookup(ids, 100);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].mappings.size() == 1);
+  CHECK((*store)->peppers().ok());
+  auto epochs = (*store)->private_epochs();
+  REQUIRE(epochs.ok());
+  CHECK(epochs->empty());
+  CHECK(sql_value(path, "PRAGMA user_version") == "4");
+}
+
 TEST_CASE("issue 9: migration 002 keeps every mapping of an index written by schema 1") {
   test::TempDir dir;
   const std::string path = dir.file("index.db");
