@@ -54,6 +54,30 @@ TEST_CASE("PgStore: must_exist on a database without an index is not_found and c
   CHECK(server.query(name, "SELECT MAX(version) FROM schema_migrations") == std::to_string(newest) + "\n");
 }
 
+TEST_CASE("PgStore: an index at schema 2 (Matrix peppers) upgrades to the private index, 003") {
+  test::PostgresServer& server = test::PostgresServer::shared();
+  const std::string uri = server.create_database();
+  const std::string name = uri.substr(uri.rfind('/') + 1);
+  // A database as the build before private lookups left it: migrations 001 and 002.
+  std::string sql = "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL);";
+  for (const auto& m : schema::pg_migrations()) {
+    if (m.version > 2) continue;
+    sql += std::string(m.sql) + ";\nINSERT INTO schema_migrations (version, name) VALUES (" +
+           std::to_string(m.version) + ", '" + std::string(m.name) + "');";
+  }
+  server.query(name, sql);
+  CHECK(std::string(schema::pg_migrations().back().name) == "003_private_index");
+  auto store = PgStore::open(uri, OpenMode::create_if_missing);
+  REQUIRE_MESSAGE(store.ok(), store.status().message());
+  CHECK((*store)->schema_version() == 3);
+  CHECK((*store)->peppers().ok());
+  auto epochs = (*store)->private_epochs();
+  REQUIRE(epochs.ok());
+  CHECK(epochs->empty());
+  CHECK(server.query(name, "SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations") ==
+        "001_initial,002_matrix_peppers,003_private_index\n");
+}
+
 TEST_CASE("PgStore: a schema newer than the build is failed_precondition") {
   test::PostgresServer& server = test::PostgresServer::shared();
   const std::string uri = server.create_database();
