@@ -22,19 +22,6 @@ std::string bin_dir() {
   return dir && *dir ? dir : "/usr/lib/postgresql/15/bin/";
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("no free loopback port for PostgreSQL");
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string tail(const std::string& text) {
   return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
 }
@@ -66,7 +53,7 @@ PostgresServer::PostgresServer() : bin_(bin_dir()) {
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + tail(init.err + init.out));
   // Another process may take the free port before the server binds it: then try another.
   for (int attempt = 1;; ++attempt) {
-    port_ = free_port();
+    port_ = free_loopback_port("PostgreSQL");
     try {
       start();
       return;

@@ -1,10 +1,13 @@
 // Test support: process spawning with pipes, temporary folders, the discoveryd launcher.
 #include "tests/support/process.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +204,21 @@ Server::Server(const std::string& db, const std::vector<std::string>& extra) {
   auto colon = line.rfind(':');
   port_ = std::stoi(line.substr(colon + 1));
   base_url_ = line.substr(std::string("listening on ").size());
+}
+
+int free_loopback_port(const std::string& server) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    throw std::runtime_error("cannot find a free loopback port for " + server);
+  }
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace test

@@ -83,4 +83,8 @@ class Server {
   int port_ = 0;
 };
 
+// A loopback TCP port free at the time of the call, for a server a test starts (PostgreSQL,
+// redis-server); throws naming `server` when there is none.
+int free_loopback_port(const std::string& server);
+
 }  // namespace test

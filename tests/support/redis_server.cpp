@@ -27,21 +27,6 @@ std::string find_program(const std::string& name) {
   return {};
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) close(fd);
-    throw std::runtime_error("cannot find a free loopback port for redis-server");
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string program(const std::string& name) {
   std::string full = find_program(name);
   if (full.empty()) {
@@ -53,7 +38,7 @@ std::string program(const std::string& name) {
 
 }  // namespace
 
-RedisServer::RedisServer(const std::vector<std::string>& extra) : extra_(extra), port_(free_port()) { start(); }
+RedisServer::RedisServer(const std::vector<std::string>& extra) : extra_(extra), port_(free_loopback_port("redis-server")) { start(); }
 
 RedisServer::~RedisServer() = default;
 
