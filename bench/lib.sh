@@ -100,7 +100,9 @@ start() {
   START_PID=$!
   pids+=("$START_PID")
   echo "$START_PID" >"$3.pid"
-  for _ in $(seq 100); do
+  # Up to 2 minutes: an index made by an older build gets its first Matrix pepper at the first
+  # start, hashing every identifier before the server listens.
+  for _ in $(seq 1200); do
     if grep -q 'listening on' "$3.out"; then START_PORT=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$3.out"); return; fi
     sleep 0.1
   done

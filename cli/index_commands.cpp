@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "cli/command.hpp"
@@ -31,6 +32,11 @@ Status init(const Args& a, Context& ctx) {
   // Made now rather than at discoveryd's first start, so that an index served from a read-only
   // volume holds every secret discoveryd needs.
   if (auto secret = (*store)->secret("rate_limiter"); !secret) return secret.status();
+  // The first Matrix lookup pepper (DESIGN.md §11), for the same reason and so that an import
+  // keeps its hashes as it writes: made by discoveryd's first start instead, it would hash every
+  // identifier of a large index before the server listens (40 s at 10,000,000).
+  if (auto made = (*store)->rotate_pepper(ctx.clock.now(), std::numeric_limits<resolver::UnixTime>::min()); !made)
+    return made.status();
   ctx.io.out << "initialised " << ctx.db << " for issuer " << *domain << " (signing key " << *kid << ")\n";
   return Status::Ok();
 }

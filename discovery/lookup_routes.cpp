@@ -50,8 +50,10 @@ Work LookupRoutes::lookup_work(const Call& call, std::vector<std::string> inputs
   for (const auto& p : parsed) {
     if (p) w.identifiers.push_back(p->canonical);
   }
-  // Only a lookup that will ask peers waits on the network; a local one stays on the I/O thread.
-  w.blocking = options.federate && !w.identifiers.empty() && ctx_.deps.resolver.has_peers();
+  // Only a lookup that will ask peers waits on the network; a local one, or one whose peers'
+  // answers are all cached, stays on the I/O thread.
+  w.blocking = options.federate && !w.identifiers.empty() && ctx_.deps.resolver.has_peers() &&
+               !ctx_.deps.resolver.federation_cached(w.identifiers);
   w.run = [this, inputs = std::move(inputs), parsed = std::move(parsed), options,
            single](Call&) mutable -> Result<Response> {
     if (single && !parsed.front()) {

@@ -233,7 +233,10 @@ int main(int argc, char** argv) {
   // The Matrix lookup pepper (DESIGN.md §11): the first one is made before the first request.
   // An index that cannot be written (read-only) still serves: the Matrix routes answer 503 until
   // a pepper exists, and the timer keeps trying.
-  discovery::PepperRotator peppers(**store, clock, config.matrix, log);
+  const auto leveled = [](discovery::log::Level level, const std::string& sentence) {
+    discovery::log::write(level, sentence);
+  };
+  discovery::PepperRotator peppers(**store, clock, config.matrix, leveled);
   if (auto s = peppers.tick(); !s.ok()) log("no Matrix lookup pepper could be made: " + s.message());
   peppers.start(std::chrono::seconds(1));
   discovery::Service service({**store, keyring, resolver, *limiter, clock}, config);
@@ -248,7 +251,7 @@ int main(int argc, char** argv) {
   private_options.threads = 1;  // a refresh shares the machine with the requests
   resolver::PrivateIndex private_index(**store, local_resolver, clock, private_options);
   discovery::PrivateRefresher refresher(
-      private_index, std::chrono::milliseconds(config.private_lookups.refresh_s * 500), log);
+      private_index, std::chrono::milliseconds(config.private_lookups.refresh_s * 500), leveled);
   refresher.start();
   // Peer calls are counted by the service's metrics; failing ones are also logged, at most one
   // line per peer a minute, with the reason (docs/FEDERATION.md).

@@ -28,11 +28,11 @@ Status PepperRotator::tick() {
     // The first pepper (or a current one again): only when none is current.
     auto made = store_.rotate_pepper(now, std::numeric_limits<UnixTime>::min());
     if (!made) return made.status();
-    if (*made) log_("made the Matrix lookup pepper");
+    if (*made) log_(log::Level::info, "made the Matrix lookup pepper");
   } else if (config_.pepper_rotation_s > 0 && peppers->front().created_at + config_.pepper_rotation_s <= now) {
     auto rotated = store_.rotate_pepper(now, now - config_.pepper_rotation_s);
     if (!rotated) return rotated.status();
-    if (*rotated) log_("rotated the Matrix lookup pepper");
+    if (*rotated) log_(log::Level::info, "rotated the Matrix lookup pepper");
   }
   bool expired = false;
   for (const resolver::Pepper& p : *peppers)
@@ -58,7 +58,7 @@ void PepperRotator::run(std::stop_token stop, std::chrono::milliseconds interval
     if (stop.stop_requested()) return;
     Status s = tick();
     // One line per new failure, not one a second while the store is down.
-    if (!s.ok() && s.message() != last_failure) log_("the pepper timer failed: " + s.message());
+    if (!s.ok() && s.message() != last_failure) log_(log::Level::warning, "the pepper timer failed: " + s.message());
     last_failure = s.ok() ? "" : s.message();
   }
 }

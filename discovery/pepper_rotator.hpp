@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "discovery/config.hpp"
+#include "discovery/log.hpp"
 #include "resolver/clock.hpp"
 #include "resolver/store.hpp"
 
@@ -20,7 +21,8 @@ namespace discovery {
 
 class PepperRotator {
  public:
-  using Log = std::function<void(const std::string& sentence)>;
+  // One sentence per event, at its level: info for a pepper made or rotated, warning for a failure.
+  using Log = std::function<void(log::Level level, const std::string& sentence)>;
 
   // REQUIRES: store and clock outlive this object. `log` receives one sentence per event.
   PepperRotator(resolver::Store& store, const resolver::Clock& clock, MatrixConfig config, Log log);

@@ -45,12 +45,12 @@ void PrivateRefresher::run(std::stop_token stop) {
       if (report.status().code() != resolver::Code::failed_precondition &&
           report.status().message() != failing) {
         failing = report.status().message();
-        log_("the private index could not be refreshed: " + failing);
+        log_(log::Level::warning, "the private index could not be refreshed: " + failing);
       }
     } else {
-      if (!failing.empty()) log_("the private index is refreshed again");
+      if (!failing.empty()) log_(log::Level::info, "the private index is refreshed again");
       failing.clear();
-      for (const auto& key_id : report->dropped) log_("private epoch " + key_id + " retired after its grace period");
+      for (const auto& key_id : report->dropped) log_(log::Level::info, "private epoch " + key_id + " retired after its grace period");
     }
     std::unique_lock lock(wait_mu_);
     wake_.wait_for(lock, stop, interval_, [] { return false; });

@@ -12,13 +12,15 @@
 #include <string>
 #include <thread>
 
+#include "discovery/log.hpp"
 #include "resolver/private_index.hpp"
 
 namespace discovery {
 
 class PrivateRefresher {
  public:
-  using Log = std::function<void(const std::string& sentence)>;
+  // One sentence per event, at its level: warning for a failing refresh, info otherwise.
+  using Log = std::function<void(log::Level level, const std::string& sentence)>;
 
   // REQUIRES: `index` outlives this object.
   PrivateRefresher(resolver::PrivateIndex& index, std::chrono::milliseconds interval, Log log);

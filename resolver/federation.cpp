@@ -114,6 +114,17 @@ class Federation::Impl {
     return out;
   }
 
+  bool answers_from_cache(std::span<const std::string> ids) {
+    const auto peers = current_peers();
+    const UnixTime until = clock_.now() + 2;
+    for (const KnownPeer& kp : *peers) {
+      for (const std::string& id : ids) {
+        if (!cache_.holds(cache_key(kp, id), until)) return false;
+      }
+    }
+    return true;
+  }
+
   std::shared_ptr<const PeerList> current_peers() {
     std::lock_guard lock(peers_mu_);
     const auto t = clock_.steady_now();
@@ -311,6 +322,10 @@ std::vector<std::vector<PeerResult>> Federation::ask(std::span<const std::string
 void Federation::set_observer(FederationObserver* observer) { impl_->set_observer(observer); }
 
 bool Federation::has_peers() { return !impl_->current_peers()->empty(); }
+
+bool Federation::answers_from_cache(std::span<const std::string> identifiers) {
+  return impl_->answers_from_cache(identifiers);
+}
 
 std::vector<std::pair<std::string, std::string>> Federation::pinned_keys() {
   std::vector<std::pair<std::string, std::string>> out;

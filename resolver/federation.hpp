@@ -83,6 +83,11 @@ class Federation {
   // has an enabled peer: a federated lookup would ask someone.
   bool has_peers();
 
+  // True when ask(identifiers) would call no peer: every enabled peer's answer for every one of
+  // them is cached and stays so for at least two more seconds (so that an ask() right after
+  // finds it; only an eviction by a full cache in between would make that ask() call a peer).
+  bool answers_from_cache(std::span<const std::string> identifiers);
+
   // The enabled peers' domains and pinned keys (raw 32 bytes), by domain, as last read (as
   // has_peers): what discoveryd publishes in its metadata for clients (DESIGN.md §12). A peer
   // whose stored key does not parse is left out.

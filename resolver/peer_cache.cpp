@@ -18,6 +18,12 @@ std::optional<PeerLookup> PeerCache::get(const std::string& key, UnixTime now) {
   return it->second->value;
 }
 
+bool PeerCache::holds(const std::string& key, UnixTime at) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  return it != index_.end() && at < it->second->expires;
+}
+
 void PeerCache::put(const std::string& key, PeerLookup value, UnixTime expires, UnixTime now) {
   if (expires <= now) return;
   std::lock_guard lock(mu_);

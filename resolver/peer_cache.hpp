@@ -23,6 +23,9 @@ class PeerCache {
   // The entry for `key` while `now` is before its expiry; nullopt otherwise (an expired one is
   // dropped).
   std::optional<PeerLookup> get(const std::string& key, UnixTime now);
+  // True when the entry for `key` exists and is still valid at `at`; unlike get(), it neither
+  // copies the entry nor refreshes its place in the LRU order.
+  bool holds(const std::string& key, UnixTime at);
   // Keeps `value` until `expires` (exclusive); does nothing when `expires` <= `now`.
   void put(const std::string& key, PeerLookup value, UnixTime expires, UnixTime now);
 

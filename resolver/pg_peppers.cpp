@@ -93,7 +93,27 @@ Result<std::vector<HashedPepper>> lock_hashed_peppers(PgConnection& c) {
 
 Status add_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
                          std::span<const std::string> identifiers) {
-  return for_hash_chunks(c, kInsertHashes, peppers, identifiers, "storing address hashes");
+  // Pepper by pepper in hash order, so that the primary key's index (pepper_id, hash) is appended
+  // to rather than split at random: an import of 1,000,000 identifiers spent a third of its time
+  // on these inserts in the identifiers' order.
+  for (const HashedPepper& p : peppers) {
+    const std::string id = std::to_string(p.id);
+    const std::vector<HashedAddress> sorted = sorted_hashes(identifiers, p.value);
+    for (std::size_t at = 0; at < sorted.size(); at += kHashChunk) {
+      HashRows rows;
+      for (std::size_t i = at; i < std::min(sorted.size(), at + kHashChunk); ++i) {
+        if (rows.ids.size() > 1) rows.ids.push_back(',');
+        rows.ids += id;
+        rows.hashes.emplace_back(sorted[i].view());
+        rows.identifiers.push_back(identifiers[sorted[i].identifier]);
+      }
+      rows.ids.push_back('}');
+      auto r = c.run(kInsertHashes, {rows.ids, text_array(rows.hashes), text_array(rows.identifiers)},
+                     "storing address hashes");
+      if (!r) return r.status();
+    }
+  }
+  return Status::Ok();
 }
 
 Status drop_matrix_hashes_if_unmapped(PgConnection& c, const std::vector<HashedPepper>& peppers,

@@ -169,6 +169,9 @@ class Resolver::Impl {
 
  public:
   bool has_peers() { return options_.federation && options_.federation->has_peers(); }
+  bool federation_cached(std::span<const std::string> ids) {
+    return !options_.federation || options_.federation->answers_from_cache(ids);
+  }
   std::vector<std::pair<std::string, std::string>> pinned_keys() {
     if (!options_.federation) return {};
     return options_.federation->pinned_keys();
@@ -200,6 +203,10 @@ Result<std::vector<Result<LookupResult>>> Resolver::lookup_batch(
 }
 
 bool Resolver::has_peers() { return impl_->has_peers(); }
+
+bool Resolver::federation_cached(std::span<const std::string> identifiers) {
+  return impl_->federation_cached(identifiers);
+}
 
 std::vector<std::pair<std::string, std::string>> Resolver::pinned_keys() { return impl_->pinned_keys(); }
 

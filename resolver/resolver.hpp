@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,7 @@ class Federation;
 
 struct ResolverOptions {
   std::int64_t assertion_ttl_s = 86400;       // DESIGN §9 assertion_ttl_s
-  std::size_t assertion_cache_entries = 100000;  // bound of the signed-assertion cache
+  std::size_t assertion_cache_entries = 50000;  // bound of the signed-assertion cache (~45 MB)
   // Asks peers for lookups with federate=true; null answers from the local index alone. Must
   // outlive the resolver.
   Federation* federation = nullptr;
@@ -95,6 +96,9 @@ class Resolver {
 
   // True when a federated lookup would ask at least one peer, i.e. may wait on the network.
   bool has_peers();
+  // True when a federated lookup of these canonical identifiers would ask no peer: every peer's
+  // answer is cached (Federation::answers_from_cache), or there is no federation.
+  bool federation_cached(std::span<const std::string> identifiers);
 
   // The peers' domains and pinned keys (Federation::pinned_keys); empty without a federation.
   std::vector<std::pair<std::string, std::string>> pinned_keys();

@@ -57,7 +57,7 @@ enum class ConnectionUse { lookups, scan };
 class SqliteConnection {
  public:
   static constexpr std::int64_t kLookupCacheBytes = std::int64_t{96} << 20;
-  static constexpr std::int64_t kMemoryBudgetBytes = std::int64_t{192} << 20;
+  static constexpr std::int64_t kMemoryBudgetBytes = std::int64_t{160} << 20;
   static constexpr std::int64_t kImportCacheBytes = std::int64_t{256} << 20;
 
   // Opens `path` with WAL, a busy timeout and foreign keys; `create` allows creating the file.

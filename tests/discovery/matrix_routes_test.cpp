@@ -63,8 +63,9 @@ TEST_CASE("matrix: the timer makes the first pepper, rotates when due, and drops
   discovery::MatrixConfig config;
   config.pepper_rotation_s = 100;
   config.pepper_grace_s = 10;
-  std::vector<std::string> log;
-  discovery::PepperRotator rotator(f.store(), f.clock(), config, [&](const std::string& s) { log.push_back(s); });
+  std::vector<std::pair<discovery::log::Level, std::string>> log;
+  discovery::PepperRotator rotator(f.store(), f.clock(), config,
+                                   [&](discovery::log::Level level, const std::string& s) { log.emplace_back(level, s); });
   REQUIRE(rotator.tick().ok());
   auto first = f.store().peppers();
   REQUIRE(first->size() == 1);
@@ -78,12 +79,17 @@ TEST_CASE("matrix: the timer makes the first pepper, rotates when due, and drops
   f.clock().advance(std::chrono::seconds(10));
   REQUIRE(rotator.tick().ok());
   CHECK(f.store().peppers()->size() == 1);  // the retired one's hashes are dropped
-  CHECK(log.size() == 2);
+  REQUIRE(log.size() == 2);
+  // Routine events, not warnings an operator is paged for.
+  CHECK(log[0].first == discovery::log::Level::info);
+  CHECK(log[0].second == "made the Matrix lookup pepper");
+  CHECK(log[1].first == discovery::log::Level::info);
+  CHECK(log[1].second == "rotated the Matrix lookup pepper");
 }
 
 TEST_CASE("matrix: routes over the Service: admin writes keep the hashes, errors in the Matrix shape") {
   test::ServiceFixture f;
-  discovery::PepperRotator rotator(f.store(), f.clock(), {}, [](const std::string&) {});
+  discovery::PepperRotator rotator(f.store(), f.clock(), {}, [](discovery::log::Level, const std::string&) {});
   REQUIRE(rotator.tick().ok());
   auto put = f.call("PUT", "/v1/admin/mappings", R"({"mappings": [
       {"identifier": "alice@example.com", "provider": "matrix.example", "user": "matrix:u/alice:matrix.example"}]})",

@@ -230,6 +230,23 @@ TEST_CASE("not-found answers are cached for cache_not_found_s") {
   CHECK(f.client.calls("dp-a.example") == 2);
 }
 
+TEST_CASE("federation_cached: true only while every peer's answer is cached for two more seconds") {
+  Fixture f;
+  const std::vector<std::string> ids{kId};
+  const std::vector<std::string> both{kId, "tel:+14155550100"};
+  CHECK_FALSE(f.resolver->federation_cached(ids));  // nothing asked yet
+  f.peer_has(f.a, {{"talk.example", "u2"}}, 100);
+  f.lookup();
+  CHECK(f.resolver->federation_cached(ids));  // dp-a found (100 s), dp-b not found (30 s)
+  CHECK_FALSE(f.resolver->federation_cached(both));
+  f.clock.advance(27s);
+  CHECK(f.resolver->federation_cached(ids));
+  f.clock.advance(1s);  // dp-b's not-found answer has 2 s left: a lookup now may ask dp-b
+  CHECK_FALSE(f.resolver->federation_cached(ids));
+  CHECK(f.client.calls("dp-a.example") == 1);  // the checks themselves ask nobody
+  CHECK(f.client.calls("dp-b.example") == 1);
+}
+
 TEST_CASE("identical concurrent queries share one upstream request") {
   Fixture f;
   f.peer_has(f.a, {{"talk.example", "u2"}});
