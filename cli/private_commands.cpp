@@ -41,7 +41,11 @@ Status private_rotate(const Args& a, Context& ctx) {
       return ctx.usage("--threads must be a number of threads (0: every core)");
     }
   }
-  resolver::Resolver local(**store, keyring, ctx.clock);
+  // A build signs each mapping once: a cache of its assertions would only hold memory (about
+  // 100,000 of them by default).
+  resolver::ResolverOptions resolver_options;
+  resolver_options.assertion_cache_entries = 1024;
+  resolver::Resolver local(**store, keyring, ctx.clock, resolver_options);
   resolver::PrivateIndex index(**store, local, ctx.clock, options);
   const auto start = std::chrono::steady_clock::now();
   auto seconds = [&] {

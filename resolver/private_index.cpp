@@ -7,6 +7,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -102,6 +104,9 @@ Result<PrivateIndex::Sealed> PrivateIndex::seal(const PrivateEpoch& epoch,
     }
     out.entries.push_back(std::move(entry));
   }
+  std::sort(out.entries.begin(), out.entries.end(), [](const PrivateEntry& a, const PrivateEntry& b) {
+    return std::tie(a.bucket, a.tag) < std::tie(b.bucket, b.tag);
+  });
   return out;
 }
 
@@ -113,8 +118,21 @@ Result<std::int64_t> PrivateIndex::build(const PrivateEpoch& epoch, const Progre
     return Status::Ok();
   });
   if (!listed.ok()) return listed;
-  const std::vector<std::string> all(distinct.begin(), distinct.end());
-  distinct.clear();
+  // Sealed in bucket order, so the entries reach the store in the order of its primary key
+  // (key_id, bucket, tag): appended, not scattered over the table (at 1,000,000 identifiers the
+  // scattered writes took most of a build's time, waiting for the disk).
+  std::vector<std::pair<std::int64_t, std::string>> by_bucket;
+  by_bucket.reserve(distinct.size());
+  while (!distinct.empty()) {
+    auto node = distinct.extract(distinct.begin());
+    const std::int64_t bucket = private_bucket(node.value(), epoch.bucket_bits);
+    by_bucket.emplace_back(bucket, std::move(node.value()));
+  }
+  std::sort(by_bucket.begin(), by_bucket.end());
+  std::vector<std::string> all;
+  all.reserve(by_bucket.size());
+  for (auto& [bucket, identifier] : by_bucket) all.push_back(std::move(identifier));
+  by_bucket = {};
   const UnixTime built_at = clock_.now();
   const std::int64_t total = static_cast<std::int64_t>(all.size());
 

@@ -19,9 +19,11 @@ CREATE TABLE private_entries (
   record     BLOB NOT NULL,               -- nonce || ChaCha20-Poly1305 ciphertext || tag
   expires_at INTEGER NOT NULL,            -- earliest assertion exp in the record; 0 none
   built_at   INTEGER NOT NULL,
-  PRIMARY KEY (key_id, tag)
+  -- Clustered by bucket: a bucket is one range of neighbouring pages, and a build that seals in
+  -- bucket order appends instead of writing all over the table.
+  PRIMARY KEY (key_id, bucket, tag)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX private_entries_by_bucket ON private_entries (key_id, bucket, tag);
+CREATE UNIQUE INDEX private_entries_by_tag ON private_entries (key_id, tag);
 
 -- Identifiers written since the private index last followed them (kept only while an epoch
 -- exists); serial counts the writes, so a refresh clears only what it has seen.

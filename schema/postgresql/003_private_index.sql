@@ -17,9 +17,10 @@ CREATE TABLE private_entries (
   record     bytea NOT NULL,
   expires_at bigint NOT NULL,
   built_at   bigint NOT NULL,
-  PRIMARY KEY (key_id, tag)
+  -- A bucket is read by this key; a build writes in bucket order.
+  PRIMARY KEY (key_id, bucket, tag)
 );
-CREATE INDEX private_entries_by_bucket ON private_entries (key_id, bucket, tag);
+CREATE UNIQUE INDEX private_entries_by_tag ON private_entries (key_id, tag);
 
 CREATE TABLE private_changes (
   identifier text COLLATE "C" PRIMARY KEY,
