@@ -36,11 +36,16 @@ Markers, HTML comments (invisible in the rendered page) on a line of their own:
   USER, trust authentication) on a free loopback port, before the session starts; HOST:PORT and
   HOST in the document's blocks are rewritten to it, and PGPORT is set.
 
+A comment `# -> TEXT` in a block is an answer the docs show: TEXT must appear in the block's
+output (JSON: an object with at least its members, in any order; else the text, whitespace
+ignored, `<...>` matching any value without quotes).
+
 At the end every process the session started is stopped (SIGTERM, then SIGKILL). A command that
 fails fails the test with the document, the line, the command and the block's output.
 """
 
 import argparse
+import json
 import os
 import pwd
 import re
@@ -58,6 +63,7 @@ MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(.*?)\s*(-->)?\s*$")
 FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([A-Za-z0-9_+-]*)")
 LOOPBACK = re.compile(r"\b(127\.0\.0\.1|0\.0\.0\.0|localhost):(\d{2,5})\b")
 SERVER = re.compile(r"^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:\S*/)?(discoveryd|demo\.sh)(\s|$)")
+EXPECTED = re.compile(r"#\s*->\s*(\S.*)$")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DOC_TIMEOUT_S = 240
 
@@ -172,6 +178,40 @@ def code_part(line):
         elif c == "#" and (k == 0 or line[k - 1] in " \t"):
             return line[:k]
     return line
+
+
+def json_values(text):
+    """Every JSON object in `text` (a curl's answer among other lines)."""
+    decoder, values = json.JSONDecoder(), []
+    for k, c in enumerate(text):
+        if c == "{":
+            try:
+                values.append(decoder.raw_decode(text, k)[0])
+            except ValueError:
+                pass
+    return values
+
+
+def within(actual, expected):
+    """`expected` is part of `actual`: the same scalar, or an object whose members are all there."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(k in actual and within(actual[k], v) for k, v in expected.items())
+    return actual == expected
+
+
+def shows(output, squeezed, expected):
+    """The output shows `expected`: as JSON, an object with at least its members (any order); else
+    the text without whitespace, `<...>` standing for any value without quotes."""
+    if "<" not in expected:
+        try:
+            want = json.loads(expected)
+        except ValueError:
+            want = None
+        if want is not None:
+            return any(within(value, want) for value in json_values(output))
+    pattern = "".join('[^"]*' if piece.startswith("<") else re.escape(piece)
+                      for piece in re.split(r"(<[^>]*>)", re.sub(r"\s+", "", expected)) if piece)
+    return re.search(pattern, squeezed) is not None
 
 
 def free_port(taken):
@@ -371,6 +411,8 @@ class Runner:
             with open(output_path, encoding="utf-8", errors="replace") as f:
                 output = f.read()
             if rc == 0 and "@@docs-test done@@" in output:
+                if not self.check_expected(steps, output):
+                    return 1
                 took = time.monotonic() - start
                 print(f"{self.doc}: {ran} blocks ran, {skipped} skipped, in {took:.1f} s "
                       f"(ports: {', '.join(f'{a}->{b}' for a, b in sorted(self.ports.items()))})")
@@ -383,6 +425,27 @@ class Runner:
                 print(f"kept {self.tmp}")
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check_expected(self, steps, output):
+        """Each `# -> TEXT` of a block (an answer the docs show) is in that block's output, compared
+        without whitespace; `<...>` in TEXT stands for any value without quotes."""
+        parts = re.split(r"^@@docs-test step (\d+)@@$", output, flags=re.M)
+        outputs = {int(parts[k]): parts[k + 1] for k in range(1, len(parts) - 1, 2)}
+        ok = True
+        for n, step in enumerate(steps):
+            if step.kind != "block" or step.skip or n not in outputs:
+                continue
+            seen = re.sub(r"\s+", "", outputs[n].replace("@@docs-test done@@", ""))
+            for number, text in step.lines:
+                m = EXPECTED.search(text)
+                if not m:
+                    continue
+                if not shows(outputs[n], seen, m.group(1)):
+                    ok = False
+                    print(f"FAILED: {self.doc}:{number}: the output does not show {m.group(1).strip()}", file=sys.stderr)
+                    print("--- the output of its block ---", file=sys.stderr)
+                    print(outputs[n].strip()[-4000:], file=sys.stderr)
+        return ok
 
     def stop_session(self, pgid):
         """Stops everything the session started (its process group): SIGTERM, then SIGKILL."""
