@@ -363,7 +363,7 @@ class Runner:
                 self.where[(path, k + 1)] = number
             for number, text in lines:
                 self.commands[number] = text
-            driver.append(f"echo '@@docs-test step {n}@@'")
+            driver.append(f"printf '\\n@@docs-test step {n}@@\\n'")  # on a line of its own after a curl
             if step.exit_code is None:
                 driver.append(f"source {shlex.quote(path)}")
             else:
@@ -371,7 +371,7 @@ class Runner:
                 driver.append(f"if ( source {shlex.quote(path)} ); then __docs_rc=0; else __docs_rc=$?; fi")
                 driver.append(f"if [ \"$__docs_rc\" != {want} ]; then echo \"the block exited $__docs_rc, "
                               f"not {want}\"; echo \"$__docs_rc {path} {len(out)}\" > \"$__docs_status\"; exit 1; fi")
-        driver.append("echo '@@docs-test done@@'")
+        driver.append("printf '\\n@@docs-test done@@\\n'")
         return "\n".join(driver) + "\n"
 
     def run(self):
@@ -433,7 +433,11 @@ class Runner:
         outputs = {int(parts[k]): parts[k + 1] for k in range(1, len(parts) - 1, 2)}
         ok = True
         for n, step in enumerate(steps):
-            if step.kind != "block" or step.skip or n not in outputs:
+            if step.kind != "block" or step.skip:
+                continue
+            if n not in outputs:
+                print(f"FAILED: {self.doc}:{step.line}: the block's output was not found", file=sys.stderr)
+                ok = False
                 continue
             seen = re.sub(r"\s+", "", outputs[n].replace("@@docs-test done@@", ""))
             for number, text in step.lines:
