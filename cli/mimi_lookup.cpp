@@ -1,4 +1,5 @@
-// mimi-lookup: options, the keys of each issuer, one lookup per identifier, verdicts and exit code.
+// mimi-lookup: options, the keys of each issuer, the lookups (in clear or --private), verdicts and
+// exit code.
 #include "cli/mimi_lookup.hpp"
 
 #include <ctime>
@@ -8,6 +9,7 @@
 #include "cli/answer_text.hpp"
 #include "cli/args.hpp"
 #include "cli/discovery_client.hpp"
+#include "cli/private_lookup.hpp"
 #include "resolver/identifier.hpp"
 
 #ifndef MIMI_VERSION
@@ -20,8 +22,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "usage: mimi-lookup --server URL [--token T] [--region CC] [--json] [--issuer-url DOMAIN=URL[,...]]\n"
-    "                   [--ca-file PEM] ID...\n"
+    "usage: mimi-lookup --server URL [--token T] [--region CC] [--json] [--private]\n"
+    "                   [--issuer-url DOMAIN=URL[,...]] [--ca-file PEM] ID...\n"
     "\n"
     "Looks each ID (a phone number, an email address or a handle such as @alice@chat.example) up at\n"
     "the MIMI discovery provider at URL, prints the answers, and verifies every mapping's assertion\n"
@@ -35,11 +37,17 @@ constexpr const char* kUsage =
     "  --region CC         ISO 3166 region of national phone numbers, e.g. --region DE\n"
     "  --json              print {\"results\": [...]}: each answer of the API with a verification\n"
     "                      member per mapping, or {\"query\", \"error\"}\n"
+    "  --private           look up without the server learning the identifiers (OPRF, RFC 9497):\n"
+    "                      each is blinded, evaluated by the server (its proof verified) and opened\n"
+    "                      in a bucket of sealed records; answers come from the server's own index\n"
+    "                      only (federated mappings are not in its private index) and may lag its\n"
+    "                      writes by a minute. Needs a server that offers private lookups.\n"
     "  --issuer-url D=URL  fetch issuer D's keys from URL/.well-known/mimi-discovery\n"
     "  --ca-file PEM       trust this CA for https:// servers (default: the system's)\n"
     "  --help, --version\n"
     "\n"
-    "example: mimi-lookup --server http://127.0.0.1:8080 +14155552671 alice@example.com\n"
+    "examples: mimi-lookup --server http://127.0.0.1:8080 +14155552671 alice@example.com\n"
+    "          mimi-lookup --server https://dp.example --token \"$TOKEN\" --private +14155552671\n"
     "\n"
     "Exit codes: 0 every lookup answered and every assertion verified; 1 an identifier was invalid,\n"
     "a lookup failed or an assertion did not verify; 2 usage error.\n";
@@ -48,6 +56,7 @@ struct Options {
   std::string server;
   std::string region;
   bool json = false;
+  bool private_lookup = false;
   std::vector<std::pair<std::string, std::string>> issuer_urls;  // domain, base URL
   ClientOptions client;
 };
@@ -116,6 +125,7 @@ resolver::Result<Options> read_options(const Args& a) {
     return resolver::Status(resolver::Code::invalid_request, "--region must be an ISO 3166 alpha-2 code such as US or DE");
   }
   o.json = a.flag("--json");
+  o.private_lookup = a.flag("--private");
   o.client.token = a.value("--token").value_or("");
   o.client.ca_file = a.value("--ca-file").value_or("");
   if (auto urls = a.value("--issuer-url")) {
@@ -138,7 +148,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       return 0;
     }
   }
-  auto parsed = parse_args(args, 0, {"--server", "--token", "--region", "--issuer-url", "--ca-file"}, {"--json"});
+  auto parsed = parse_args(args, 0, {"--server", "--token", "--region", "--issuer-url", "--ca-file"}, {"--json", "--private"});
   if (parsed && parsed->help) {
     out << kUsage;
     return 0;
@@ -157,14 +167,38 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return keys.status().code() == resolver::Code::invalid_request && !meta ? 2 : 1;
   }
   const std::string issuer = (*meta)["issuer"].get<std::string>();
-  // The seam of --private (DESIGN.md §12): another LookupMethod over the same client.
-  std::unique_ptr<LookupMethod> method = std::make_unique<PlainLookup>(client, o.server);
+  std::unique_ptr<LookupMethod> method;
+  const bool anonymous = o.client.token.empty();
+  if (o.private_lookup) {
+    auto server = read_private_server(*meta, anonymous);
+    if (!server) {
+      err << "mimi-lookup: " << server.status().message() << "\n";
+      return 1;
+    }
+    method = std::make_unique<PrivateLookup>(client, o.server, std::move(*server), anonymous);
+  } else {
+    const auto max_batch = meta->find("max_batch");
+    const bool given = max_batch != meta->end() && max_batch->is_number_integer() && max_batch->get<std::int64_t>() > 0;
+    const std::size_t most = given ? static_cast<std::size_t>(max_batch->get<std::int64_t>()) : 1000;
+    method = std::make_unique<PlainLookup>(client, o.server, first_batch(*meta, anonymous, most));
+  }
+
+  // Every identifier canonicalised first, then looked up in batches.
+  std::vector<resolver::Result<resolver::Identifier>> ids;
+  std::vector<resolver::Identifier> valid;
+  for (const auto& input : parsed->positional) {
+    ids.push_back(resolver::parse_identifier(input, o.region));
+    if (ids.back()) valid.push_back(*ids.back());
+  }
+  auto answers = method->lookup(valid);
 
   bool failed = false;
   json results = json::array();
-  for (const auto& input : parsed->positional) {
-    auto id = resolver::parse_identifier(input, o.region);
-    auto answer = id ? method->lookup(id->canonical) : resolver::Result<json>(id.status());
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const std::string& input = parsed->positional[k];
+    const auto& id = ids[k];
+    auto answer = id ? std::move(answers[next++]) : resolver::Result<json>(id.status());
     if (!answer) {
       failed = true;
       err << "mimi-lookup: " << input << ": " << answer.status().message() << "\n";

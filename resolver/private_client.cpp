@@ -102,22 +102,43 @@ std::int64_t PrivateQuery::bucket(std::size_t i) const {
   return private_bucket(identifiers_[i], key_.bucket_bits);
 }
 
-Result<std::optional<std::string>> PrivateQuery::open(std::size_t i,
-                                                      std::string_view bucket_response) const {
-  const json r = json::parse(bucket_response, nullptr, false);
+Result<PrivateBucket> read_private_bucket(std::string_view bucket_response) {
+  json r = json::parse(bucket_response, nullptr, false);
   if (r.is_discarded() || !r.is_object() || !r.contains("entries") || !r["entries"].is_array())
     return Status(Code::invalid_request, "the bucket answer is not a JSON object with entries");
-  if (r.value("key_id", "") != key_.key_id || !r.contains("bucket") ||
-      !r["bucket"].is_number_integer() || r["bucket"].get<std::int64_t>() != bucket(i))
-    return Status(Code::invalid_request, "the bucket answer is for another key_id or bucket");
-  const PrivateSecrets& s = secrets_.at(i);
-  for (const json& entry : r["entries"]) {
+  if (!r.contains("key_id") || !r["key_id"].is_string() || !r.contains("bucket") || !r["bucket"].is_number_integer())
+    return Status(Code::invalid_request, "the bucket answer lacks key_id or bucket");
+  PrivateBucket out;
+  out.key_id = r["key_id"].get<std::string>();
+  out.bucket = r["bucket"].get<std::int64_t>();
+  out.entries.reserve(r["entries"].size());
+  for (json& entry : r["entries"]) {
     if (!entry.is_object()) return Status(Code::invalid_request, "a bucket entry is not an object");
     auto tag = decoded(entry.value("tag", json()), kPrivateTagBytes, "an entry's tag");
     if (!tag) return tag.status();
-    if (*tag != s.tag) continue;
-    auto record = decoded(entry.value("record", json()), 0, "an entry's record");
-    if (!record) return record.status();
+    auto record = entry.find("record");
+    out.entries.emplace_back(std::move(*tag), record != entry.end() && record->is_string()
+                                                  ? std::move(record->get_ref<std::string&>())
+                                                  : std::string());
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> PrivateQuery::open(std::size_t i,
+                                                      std::string_view bucket_response) const {
+  auto read = read_private_bucket(bucket_response);
+  if (!read) return read.status();
+  return open(i, *read);
+}
+
+Result<std::optional<std::string>> PrivateQuery::open(std::size_t i, const PrivateBucket& b) const {
+  if (b.key_id != key_.key_id || b.bucket != bucket(i))
+    return Status(Code::invalid_request, "the bucket answer is for another key_id or bucket");
+  const PrivateSecrets& s = secrets_.at(i);
+  for (const auto& [tag, text] : b.entries) {
+    if (tag != s.tag) continue;
+    auto record = base64url_decode(text);
+    if (!record) return Status(Code::invalid_request, "an entry's record is not base64url");
     auto plain = open_private_record(s, *record);
     if (!plain) return plain.status();
     return std::optional<std::string>(std::move(*plain));

@@ -1,7 +1,8 @@
 // The client side of private lookups (DESIGN.md §12), for mimi-lookup and the tests: read a DP's
 // "private" metadata, blind identifiers into an evaluate request, verify the DLEQ proof and
-// finalize the answer, and open an identifier's entry in a bucket response. No HTTP: the caller
-// sends the requests. A PrivateQuery belongs to one thread.
+// finalize the answer, and open an identifier's entry in a bucket response (read once with
+// read_private_bucket when several identifiers share it). No HTTP: the caller sends the requests.
+// A PrivateQuery belongs to one thread; a PrivateBucket is a plain value.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,18 @@ struct PrivateServerKey {
 // not the one the public key gives.
 Result<PrivateServerKey> read_private_metadata(const nlohmann::json& metadata);
 
+// A bucket answer (GET /v1/private/buckets/{key_id}/{bucket}) read once.
+struct PrivateBucket {
+  std::string key_id;
+  std::int64_t bucket = 0;
+  // Each entry's raw 16-byte tag and its record as sent (base64url, decoded when it is opened).
+  std::vector<std::pair<std::string, std::string>> entries;
+};
+
+// Reads a bucket answer. invalid_request when it is not a JSON object with key_id, bucket and
+// entries, or an entry is not an object with a 16-byte base64url tag.
+Result<PrivateBucket> read_private_bucket(std::string_view bucket_response);
+
 class PrivateQuery {
  public:
   // Blinds every canonical identifier (1 to key.max_elements). invalid_request otherwise.
@@ -52,6 +65,8 @@ class PrivateQuery {
   // holds no entry for it (not found). invalid_request when the response is malformed, is for
   // another key_id or bucket, or the entry does not decrypt. REQUIRES: finish() succeeded.
   Result<std::optional<std::string>> open(std::size_t i, std::string_view bucket_response) const;
+  // The same from a bucket answer already read.
+  Result<std::optional<std::string>> open(std::size_t i, const PrivateBucket& bucket) const;
 
  private:
   PrivateQuery(PrivateServerKey key, std::vector<std::string> identifiers)

@@ -46,10 +46,13 @@ fi
 rm -f "$DB" "$DB-wal" "$DB-shm"
 "$BUILD_DIR/discoveryctl" --db "$DB" init --issuer dp.example
 "$BUILD_DIR/discoveryctl" --db "$DB" import data/demo.jsonl
+# The private index (DESIGN.md §12), so that `mimi-lookup --private` works on the demo too.
+"$BUILD_DIR/discoveryctl" --db "$DB" private rotate
 if [[ -x $BUILD_DIR/discoveryd ]]; then
   echo
   echo "Try:  curl -s 'http://$LISTEN/v1/lookup?id=%2B14155552671' | python3 -m json.tool"
   echo "      build/mimi-lookup --server http://$LISTEN +14155552671"
+  echo "      build/mimi-lookup --server http://$LISTEN --private +14155552671"
   echo "      the lookup page: http://$LISTEN/ in a browser"
   echo "Stop with Ctrl-C."
   exec "$BUILD_DIR/discoveryd" --db "$DB" --listen "$LISTEN"

@@ -189,3 +189,26 @@ TEST_CASE("private client: refuses a wrong key_id, a bad proof and a count misma
   answer["evaluated"][1] = base64url_encode(good->evaluated[1]);
   CHECK(q->finish(answer.dump()).ok());
 }
+
+TEST_CASE("private client: a bucket answer is read once for all its identifiers, a malformed one refused") {
+  const std::string tag(kPrivateTagBytes, 't');
+  const json answer = {{"key_id", "K"},
+                       {"bucket", 3},
+                       {"entries", json::array({json{{"tag", base64url_encode(tag)}, {"record", "AAAA"}}})}};
+  auto read = read_private_bucket(answer.dump());
+  REQUIRE(read.ok());
+  CHECK(read->key_id == "K");
+  CHECK(read->bucket == 3);
+  REQUIRE(read->entries.size() == 1);
+  CHECK(read->entries[0].first == tag);
+  CHECK(read->entries[0].second == "AAAA");
+
+  CHECK(read_private_bucket("not json").status().code() == Code::invalid_request);
+  CHECK(read_private_bucket(R"({"key_id": "K", "entries": []})").status().code() == Code::invalid_request);
+  json short_tag = answer;
+  short_tag["entries"][0]["tag"] = "c2hvcnQ";
+  CHECK(read_private_bucket(short_tag.dump()).status().code() == Code::invalid_request);
+  json not_object = answer;
+  not_object["entries"][0] = 1;
+  CHECK(read_private_bucket(not_object.dump()).status().code() == Code::invalid_request);
+}
