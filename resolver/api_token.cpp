@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "resolver/base64url.hpp"
+#include "resolver/hex.hpp"
 
 namespace resolver {
 namespace {
@@ -14,16 +15,6 @@ Result<std::string> random_bytes(std::size_t n) {
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
     return Status(Code::internal, "the system's random number generator failed");
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
   return out;
 }
 
@@ -41,7 +32,7 @@ Result<NewToken> create_token(Store& store, Role role, const std::string& name, 
   auto secret_bytes = random_bytes(32);
   if (!secret_bytes) return secret_bytes.status();
   NewToken t;
-  t.info.id = "tok_" + hex(*id_bytes);
+  t.info.id = "tok_" + hex_encode(*id_bytes);
   t.info.name = name;
   t.info.role = role;
   t.info.created_at = now;

@@ -3,19 +3,10 @@
 #include "resolver/pg_store.hpp"
 #include "resolver/pg_store_internal.hpp"
 
+#include "resolver/hex.hpp"
+
 namespace resolver {
 namespace {
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 std::string integer_array(const std::vector<std::int64_t>& items) {
   std::string out = "{";
@@ -118,8 +109,8 @@ Status PgStore::put_private_entries(const std::string& key_id, std::span<const P
   std::vector<std::string> tags, records;
   std::vector<std::int64_t> buckets, expiries;
   for (const PrivateEntry& e : entries) {
-    tags.push_back(hex(e.tag));
-    records.push_back(hex(e.record));
+    tags.push_back(hex_encode(e.tag));
+    records.push_back(hex_encode(e.record));
     buckets.push_back(e.bucket);
     expiries.push_back(e.expires_at);
   }
@@ -146,7 +137,7 @@ Status PgStore::remove_private_entries(const std::string& key_id, std::span<cons
   auto lease = acquire();
   if (!lease) return lease.status();
   std::vector<std::string> hex_tags;
-  for (const std::string& t : tags) hex_tags.push_back(hex(t));
+  for (const std::string& t : tags) hex_tags.push_back(hex_encode(t));
   auto r = (*lease)->run_once(
       "DELETE FROM private_entries WHERE key_id = $1"
       " AND tag IN (SELECT decode(t, 'hex') FROM unnest($2::text[]) AS u(t))",

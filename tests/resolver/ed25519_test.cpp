@@ -8,18 +8,14 @@
 #include <vector>
 
 #include "resolver/base64url.hpp"
+#include "resolver/hex.hpp"
 
 using namespace resolver;
 
 namespace {
 
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+// A test vector's bytes; a malformed vector throws (bad_optional_access) and fails the test.
+std::string from_hex(std::string_view hex) { return hex_decode(hex).value(); }
 
 const std::string kSecret = from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 const std::string kPublic = from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");

@@ -10,19 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "resolver/hex.hpp"
+
 using namespace resolver;
 
 namespace {
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 nlohmann::json load_vectors() {
   std::ifstream in(std::string(MIMI_SOURCE_DIR) + "/tests/data/rfc9380_expand_message_xmd_sha512.json");
@@ -43,7 +35,7 @@ TEST_CASE("expand_message_xmd: RFC 9380 K.3 SHA-512 vectors, all of them") {
     auto out = expand_message_xmd_sha512(msg, dst, len);
     REQUIRE(out.ok());
     INFO("msg of ", msg.size(), " bytes, len_in_bytes ", len);
-    CHECK(to_hex(*out) == expected);
+    CHECK(hex_encode(*out) == expected);
     ++count;
   }
   CHECK(count == 10);
