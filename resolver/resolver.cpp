@@ -141,8 +141,12 @@ class Resolver::Impl {
   // Signs `todo` on every core when there are enough of them to be worth a thread (a cold batch:
   // signing is most of its cost); otherwise on the calling thread. The first failure wins.
   Status sign_all(const std::vector<ServedMapping*>& todo, const KeyringSnapshot& keys, UnixTime now) {
-    const std::size_t threads = std::min<std::size_t>(
-        std::max(1u, std::thread::hardware_concurrency()), todo.size() / kSignsPerThread);
+    // hardware_concurrency() reads /sys on every call (three system calls): only a batch that
+    // could use a second thread asks.
+    const std::size_t threads =
+        todo.size() < 2 * kSignsPerThread
+            ? 1
+            : std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), todo.size() / kSignsPerThread);
     auto sign_range = [&](std::size_t first, std::size_t step) {
       for (std::size_t i = first; i < todo.size(); i += step) {
         if (Status s = sign(*todo[i], keys, now); !s.ok()) return s;
