@@ -146,6 +146,7 @@ Status read_store(const json& j, resolver::StoreOptions& out) {
     Status s;
     if (k == "pool_size") s = read_int(v, name, out.pool_size, 1, 1000);
     else if (k == "answer_timeout_ms") s = read_int(v, name, out.answer_timeout_ms, 10, 600'000);
+    else if (k == "answer_cache_entries") s = read_int(v, name, out.answer_cache_entries, 0, 10'000'000);
     else s = bad(name, "is not a known setting");
     if (!s.ok()) return s;
   }

@@ -112,8 +112,12 @@ struct Config {
   WorkerConfig workers;
   MatrixConfig matrix;
   // The index --db names (DESIGN.md §10): for PostgreSQL, the pool size and the longest wait for
-  // an answer (docs/OPERATIONS.md "PostgreSQL"); unused for an SQLite index.
-  resolver::StoreOptions store;
+  // an answer (docs/OPERATIONS.md "PostgreSQL"); for SQLite, the answer cache.
+  resolver::StoreOptions store = [] {
+    resolver::StoreOptions o;
+    o.answer_cache_entries = resolver::StoreOptions::kDefaultAnswerCache;
+    return o;
+  }();
   WebConfig web;
   PrivateConfig private_lookups;  // "private" in the config file
 };

@@ -38,7 +38,7 @@ Result<std::unique_ptr<Store>> open_store(const std::string& spec, OpenMode mode
     return std::unique_ptr<Store>(std::move(*store));
   }
   // SqliteStore::open answers an empty path ("" or "sqlite:" alone) with invalid_request.
-  auto store = SqliteStore::open(sqlite_path(spec), mode);
+  auto store = SqliteStore::open(sqlite_path(spec), mode, options.answer_cache_entries);
   if (!store) return store.status();
   return std::unique_ptr<Store>(std::move(*store));
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "resolver/sqlite_answer_cache.hpp"
 #include "resolver/sqlite_store.hpp"
 #include "resolver/sqlite_store_internal.hpp"
 
@@ -163,35 +164,56 @@ Result<std::vector<LocalAnswer>> SqliteStore::lookup(std::span<const std::string
                                                      UnixTime now) {
   std::vector<LocalAnswer> answers(identifiers.size());
   if (identifiers.empty()) return answers;
+  // The stamp is taken before the index is read, so an answer is never kept under a state older
+  // than the one it was read in (SqliteAnswerCache).
+  const auto stamp = answers_ ? answers_->stamp() : std::nullopt;
+  std::vector<std::size_t> misses;
+  misses.reserve(identifiers.size());
+  for (std::size_t i = 0; i < identifiers.size(); ++i) {
+    auto hit = stamp ? answers_->get(identifiers[i], *stamp, now) : std::nullopt;
+    if (hit) answers[i] = std::move(*hit);
+    else misses.push_back(i);
+  }
+  if (misses.empty()) return answers;
+  if (Status s = read_answers(identifiers, misses, now, answers); !s.ok()) return s;
+  if (stamp) {
+    for (std::size_t i : misses) answers_->put(identifiers[i], *stamp, now, answers[i]);
+  }
+  return answers;
+}
+
+Status SqliteStore::read_answers(std::span<const std::string> identifiers, std::span<const std::size_t> at,
+                                 UnixTime now, std::vector<LocalAnswer>& answers) {
   auto lease = acquire();
   if (!lease) return lease.status();
   auto st = (*lease)->prepare(kLookup);
   if (!st) return st.status();
   nlohmann::json batch = nlohmann::json::array();
-  for (const auto& id : identifiers) batch.push_back(id);
+  for (std::size_t i : at) batch.push_back(identifiers[i]);
   st->bind(1, batch.dump());
   st->bind(2, now);
   for (;;) {
     auto row = st->step("reading the index");
     if (!row) return row.status();
     if (!*row) break;
-    auto& a = answers.at(static_cast<std::size_t>(st->integer(0)));
+    const std::size_t i = at[static_cast<std::size_t>(st->integer(0))];
+    auto& a = answers[i];
     if (st->integer(1)) {
       a.opted_out = true;
       continue;
     }
     if (st->is_null(2)) continue;  // no mapping
     Mapping m;
-    m.identifier = identifiers[static_cast<std::size_t>(st->integer(0))];
+    m.identifier = identifiers[i];
     read_mapping_columns(*st, 2, m);
     a.mappings.push_back(std::move(m));
   }
-  for (auto& a : answers)  // ordered by provider, user (Store::lookup); a no-op in practice
-    if (a.mappings.size() > 1)
-      std::stable_sort(a.mappings.begin(), a.mappings.end(), [](const Mapping& x, const Mapping& y) {
+  for (std::size_t i : at)  // ordered by provider, user (Store::lookup); a no-op in practice
+    if (answers[i].mappings.size() > 1)
+      std::stable_sort(answers[i].mappings.begin(), answers[i].mappings.end(), [](const Mapping& x, const Mapping& y) {
         return std::tie(x.provider, x.user) < std::tie(y.provider, y.user);
       });
-  return answers;
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<ImportSession>> SqliteStore::begin_import() {

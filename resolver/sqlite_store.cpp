@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "resolver/index_secret.hpp"
+#include "resolver/sqlite_answer_cache.hpp"
 #include "resolver/sqlite_connection.hpp"
 #include "resolver/sqlite_store_internal.hpp"
 #include "schema/embedded.hpp"
@@ -17,7 +18,10 @@ namespace resolver {
 SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {}
 SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, OpenMode mode) {
+std::uint64_t SqliteStore::cached_answers() const { return answers_ ? answers_->hits() : 0; }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, OpenMode mode,
+                                                       std::size_t answer_cache_entries) {
   if (path.empty()) return Status(Code::invalid_request, "no index path was given; pass --db PATH");
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
@@ -40,6 +44,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   if (!version) return version.status();
   store->schema_version_ = *version;
   store->release(std::move(*conn));
+  store->answers_ = SqliteAnswerCache::open(path, answer_cache_entries);
   return store;
 }
 

@@ -3,7 +3,9 @@
 // never block the one writer (WAL); an ImportSession holds its own connection until it ends.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 
 namespace resolver {
 
+class SqliteAnswerCache;
 class SqliteConnection;
 
 class SqliteStore final : public Store {
@@ -20,11 +23,16 @@ class SqliteStore final : public Store {
   // embedded from schema/. unavailable when the file cannot be opened or is not an index;
   // failed_precondition when it was written by a newer version; not_found when must_exist and
   // the file is missing.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, OpenMode mode);
+  // `answer_cache_entries` > 0 keeps the local answers of that many recent identifiers in memory,
+  // served while the index is unchanged (SqliteAnswerCache); 0 reads the index on every lookup.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, OpenMode mode,
+                                                   std::size_t answer_cache_entries = 0);
   ~SqliteStore() override;
 
   // The schema version (the highest migration applied).
   int schema_version() const { return schema_version_; }
+  // Lookups answered from the answer cache since the store was opened (0 without one).
+  std::uint64_t cached_answers() const;
 
   Result<std::string> issuer() override;
   Status set_issuer(const std::string& domain) override;
@@ -86,8 +94,13 @@ class SqliteStore final : public Store {
   template <typename, typename>
   friend class PoolLease;  // gives connections back through release()
 
+  // Reads the index's answers for identifiers[at[0]], identifiers[at[1]], ... into answers[at[i]].
+  Status read_answers(std::span<const std::string> identifiers, std::span<const std::size_t> at,
+                      UnixTime now, std::vector<LocalAnswer>& answers);
+
   const std::string path_;
   int schema_version_ = 0;
+  std::unique_ptr<SqliteAnswerCache> answers_;  // null: every lookup reads the index
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_;  // guarded by pool_mu_
 };

@@ -30,10 +30,13 @@ enum class OpenMode {
 };
 
 // How a store is opened, beside the --db value (discoveryd's "store" config, DESIGN.md §9).
-// SqliteStore uses none of it.
 struct StoreOptions {
   std::size_t pool_size = 8;           // PostgreSQL: connections per process at most
   std::int64_t answer_timeout_ms = 5000;  // PostgreSQL: longest wait for a statement's answer
+  // SQLite: the local answers of this many recent identifiers kept in memory and served while the
+  // index is unchanged (SqliteAnswerCache); 0: none. discoveryd's default is kDefaultAnswerCache.
+  std::size_t answer_cache_entries = 0;
+  static constexpr std::size_t kDefaultAnswerCache = 16384;
 };
 
 struct Stats {

@@ -198,6 +198,36 @@ TEST_CASE("server: a token revoked with discoveryctl is refused by the running s
   CHECK(std::chrono::steady_clock::now() - revoked < std::chrono::milliseconds(2500));
 }
 
+TEST_CASE("server: what discoveryctl commits is served by the next lookup, after lookups the server keeps") {
+  test::DemoIndex demo;
+  test::Server server(demo.db);
+  auto c = test::client_for(server);
+  const std::string path = "/v1/lookup?id=%2B14155552671&federate=false";
+  for (int i = 0; i < 5; ++i) CHECK(get_json(*c, path)["mappings"].size() == 2);  // kept in the answer cache
+  demo.ctl({"remove", "+14155552671", "--provider", "talk.example"});
+  CHECK(get_json(*c, path)["mappings"].size() == 1);  // no wait: the next request
+  demo.ctl({"optout", "+14155552671"});
+  CHECK(get_json(*c, path)["status"] == "opted_out");
+  CHECK(get_json(*c, path)["status"] == "opted_out");
+  demo.ctl({"optin", "+14155552671"});
+  CHECK(get_json(*c, path)["status"] == "not_found");
+  demo.ctl({"import", test::source_path("data/demo.jsonl")});
+  CHECK(get_json(*c, path)["mappings"].size() == 2);
+  // The same through POST batches, which share the cache.
+  const std::string body = R"({"identifiers": ["+14155552671", "alice@example.com"], "federate": false})";
+  auto batch = [&] {
+    auto r = c->Post("/v1/lookup", body, "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body)["results"];
+  };
+  CHECK(batch()[0]["mappings"].size() == 2);
+  demo.ctl({"optout", "alice@example.com"});
+  auto results = batch();
+  CHECK(results[0]["mappings"].size() == 2);
+  CHECK(results[1]["status"] == "opted_out");
+}
+
 TEST_CASE("server: operations routes") {
   test::DemoIndex demo;
   test::Server server(demo.db);

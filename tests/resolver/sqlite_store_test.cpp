@@ -236,3 +236,71 @@ TEST_CASE("issue 9: lookup connections cache a working set, a scan and the WAL s
   }
   CHECK(sqlite3_soft_heap_limit64(-1) == SqliteConnection::kMemoryBudgetBytes);
 }
+
+TEST_CASE("issue 9: the answer cache serves repeated lookups and sees every commit at once") {
+  test::TempDir dir;
+  auto writer = open_index(dir);  // another connection, as discoveryctl or another process is
+  REQUIRE(writer->upsert_mappings({mapping("tel:+15550000001", "a.example", "mimi://a.example/u/1")}).ok());
+  auto opened = SqliteStore::open(dir.file("index.db"), OpenMode::must_exist, 100);
+  REQUIRE(opened.ok());
+  SqliteStore& reader = **opened;
+  const std::vector<std::string> id = {"tel:+15550000001"};
+  auto mappings_now = [&](UnixTime now) {
+    auto a = reader.lookup(id, now);
+    REQUIRE(a.ok());
+    return a->front();
+  };
+
+  CHECK(mappings_now(500).mappings.size() == 1);  // read from the index, then kept
+  CHECK(reader.cached_answers() == 0);
+  CHECK(mappings_now(500).mappings.size() == 1);
+  CHECK(reader.cached_answers() == 1);
+
+  // Commits by another connection are seen by the very next lookup, not a moment later.
+  REQUIRE(writer->upsert_mappings({mapping("tel:+15550000001", "b.example", "mimi://b.example/u/1")}).ok());
+  LocalAnswer a = mappings_now(500);
+  REQUIRE(a.mappings.size() == 2);
+  CHECK(a.mappings[1].provider == "b.example");
+  REQUIRE(writer->add_optout("tel:+15550000001", 600).ok());
+  CHECK(mappings_now(600).opted_out);
+  CHECK(mappings_now(600).opted_out);  // the opt-out itself is served from the cache
+  const std::uint64_t hits = reader.cached_answers();
+  CHECK(hits == 2);
+  // A commit through the stock API, outside any Store, as well.
+  CHECK(sql_value(dir.file("index.db"), "DELETE FROM optouts; SELECT changes()") == "1");
+  CHECK_FALSE(mappings_now(600).opted_out);
+  CHECK(reader.cached_answers() == hits);
+
+  // A mapping that expires is not served past its expiry, though nothing was written.
+  REQUIRE(writer->upsert_mappings({mapping("tel:+15550000002", "a.example", "mimi://a.example/u/2", 1000)}).ok());
+  const std::vector<std::string> expiring = {"tel:+15550000002"};
+  CHECK(reader.lookup(expiring, 900)->front().mappings.size() == 1);
+  CHECK(reader.lookup(expiring, 999)->front().mappings.size() == 1);
+  CHECK(reader.lookup(expiring, 1000)->front().mappings.empty());
+  CHECK(reader.lookup(expiring, 1000)->front().mappings.empty());
+
+  // A batch mixes answers from the cache with answers read now, each in its place.
+  REQUIRE(writer->upsert_mappings({mapping("tel:+15550000003", "c.example", "mimi://c.example/u/3")}).ok());
+  CHECK(reader.lookup(id, 900)->front().mappings.empty());  // opted out, then lifted: no mappings
+  const std::uint64_t before = reader.cached_answers();
+  auto batch = reader.lookup(std::vector<std::string>{"tel:+15550000003", "tel:+15550000001", "tel:+15550000002"}, 900);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->size() == 3);
+  REQUIRE((*batch)[0].mappings.size() == 1);
+  CHECK((*batch)[0].mappings[0].provider == "c.example");
+  CHECK((*batch)[1].mappings.empty());
+  CHECK_FALSE((*batch)[1].opted_out);
+  REQUIRE((*batch)[2].mappings.size() == 1);
+  CHECK((*batch)[2].mappings[0].identifier == "tel:+15550000002");
+  CHECK(reader.cached_answers() == before + 1);
+}
+
+TEST_CASE("issue 9: an index opened with 0 answer cache entries reads the index on every lookup") {
+  test::TempDir dir;
+  open_index(dir);
+  auto none = SqliteStore::open(dir.file("index.db"), OpenMode::must_exist, 0);
+  REQUIRE(none.ok());
+  const std::vector<std::string> id = {"tel:+15550000001"};
+  for (int i = 0; i < 3; ++i) REQUIRE((*none)->lookup(id, 1).ok());
+  CHECK((*none)->cached_answers() == 0);
+}

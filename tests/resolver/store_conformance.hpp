@@ -31,6 +31,17 @@ struct SqliteFactory {
   }
 };
 
+// SqliteStore with its answer cache (SqliteAnswerCache): every case must hold with it as without.
+struct CachedSqliteFactory {
+  TempDir dir;
+  std::unique_ptr<resolver::Store> make() {
+    auto store = resolver::SqliteStore::open(dir.file("index.db"), resolver::OpenMode::create_if_missing,
+                                             resolver::StoreOptions::kDefaultAnswerCache);
+    REQUIRE(store.ok());
+    return std::move(*store);
+  }
+};
+
 // A new database on the test process's PostgreSQL server (tests/support/postgres_server.hpp).
 struct PgFactory {
   std::string uri = PostgresServer::shared().create_database();
@@ -64,7 +75,8 @@ inline resolver::Mapping mapping(const std::string& identifier, const std::strin
 
 // The names the cases are reported under: "store: ...<SqliteStore>".
 TYPE_TO_STRING_AS("SqliteStore", test::SqliteFactory);
+TYPE_TO_STRING_AS("SqliteStore with answer cache", test::CachedSqliteFactory);
 TYPE_TO_STRING_AS("MemoryStore", test::MemoryFactory);
 TYPE_TO_STRING_AS("PgStore", test::PgFactory);
 
-#define MIMI_STORES test::SqliteFactory, test::MemoryFactory, test::PgFactory
+#define MIMI_STORES test::SqliteFactory, test::CachedSqliteFactory, test::MemoryFactory, test::PgFactory
