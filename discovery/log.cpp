@@ -35,10 +35,11 @@ void append_timestamp(std::string& out) {
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_second = seconds;
   }
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  const int milli = static_cast<int>(ms % 1000);
+  const char millis[] = {'.', static_cast<char>('0' + milli / 100), static_cast<char>('0' + milli / 10 % 10),
+                         static_cast<char>('0' + milli % 10), 'Z'};
   out += cached;
-  out += millis;
+  out.append(millis, sizeof millis);
 }
 
 // A JSON string's contents: quotes, backslashes and control characters escaped.

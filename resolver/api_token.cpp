@@ -3,7 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 
 #include "resolver/base64url.hpp"
 #include "resolver/hex.hpp"
@@ -21,8 +21,11 @@ Result<std::string> random_bytes(std::size_t n) {
 }  // namespace
 
 std::string hash_token_secret(std::string_view secret) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest);
+  // libsodium's SHA-256: OpenSSL 3's one-shot SHA256() looks the algorithm up in its provider
+  // tables on every call, which was 4.6 % of a single lookup's CPU time (every request with a
+  // token hashes it). The same digest.
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
