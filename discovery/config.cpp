@@ -1,9 +1,12 @@
-// Loads the --config JSON file (DESIGN.md §9). Strict: an unknown key or a wrong type is an error
-// so that a typo does not silently leave a default in force.
+// Loads the --config JSON file (DESIGN.md §9). Strict: an unknown key, a wrong type or a key given
+// twice is an error so that a typo does not silently leave a default in force.
 #include "discovery/config.hpp"
 
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -196,6 +199,49 @@ Status read_private(const json& j, PrivateConfig& out) {
   return Status::Ok();
 }
 
+// nlohmann_json keeps only the last of two equal keys in one object, without a word: with two
+// "rate_limits" objects, or "burst" twice, the first setting would be silently lost. Fed the
+// parser's events, this finds the first key given twice in the same object, as a dotted path
+// ("rate_limits.client.burst").
+class DuplicateKeys {
+ public:
+  bool on(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: frames_.push_back({true, {}, {}}); break;
+      case json::parse_event_t::array_start: frames_.push_back({false, {}, {}}); break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end: frames_.pop_back(); break;
+      case json::parse_event_t::key: {
+        Frame& f = frames_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second && !first_) first_ = path();
+        break;
+      }
+      case json::parse_event_t::value: break;
+    }
+    return true;  // keep everything: only the first duplicate is reported
+  }
+  const std::optional<std::string>& first() const { return first_; }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;  // the keys read so far in this object
+    std::string key;             // the key whose value is being read
+  };
+  std::string path() const {
+    std::string p;
+    for (const Frame& f : frames_) {
+      if (!f.object) continue;
+      if (!p.empty()) p += '.';
+      p += f.key;
+    }
+    return p;
+  }
+  std::vector<Frame> frames_;
+  std::optional<std::string> first_;
+};
+
 }  // namespace
 
 const RoleLimits& RateLimits::of(resolver::Role role) const {
@@ -210,8 +256,11 @@ const RoleLimits& RateLimits::of(resolver::Role role) const {
 
 resolver::Result<Config> parse_config(const std::string& text) {
   json j;
+  DuplicateKeys duplicates;
   try {
-    j = json::parse(text);
+    j = json::parse(text, [&duplicates](int, json::parse_event_t event, json& parsed) {
+      return duplicates.on(event, parsed);
+    });
   } catch (const json::parse_error& e) {
     // nlohmann_json says where: "[json.exception.parse_error.101] parse error at line 4, column 1:
     // syntax error while parsing object key - unexpected '}'; expected string literal".
@@ -221,6 +270,9 @@ resolver::Result<Config> parse_config(const std::string& text) {
     return Status(Code::invalid_request, "The config file is not valid JSON at " + where + ".");
   }
   if (!j.is_object()) return Status(Code::invalid_request, "The config file must hold a JSON object.");
+  if (const auto& key = duplicates.first()) {
+    return bad(*key, "is given twice, and only the last would count; merge them into one");
+  }
   Config c;
   for (const auto& [k, v] : j.items()) {
     Status s;

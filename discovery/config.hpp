@@ -124,7 +124,7 @@ struct Config {
 
 // Reads the JSON file at `path`; missing keys keep their defaults.
 // Failure: invalid_request with one sentence naming the key and what is wrong (unknown key, wrong
-// type, out of range, not JSON), or the file that cannot be read.
+// type, out of range, a key given twice in one object, not JSON), or the file that cannot be read.
 resolver::Result<Config> load_config(const std::string& path);
 
 // As load_config, from JSON text already in memory.

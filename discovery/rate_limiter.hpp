@@ -30,7 +30,8 @@ struct RateHeaders {
 };
 
 struct RateDecision {
-  // ok when admitted; otherwise rate_limited or quota_exceeded with a sentence for the caller, or
+  // ok when admitted; otherwise rate_limited, quota_exceeded or payload_too_large (a batch over the
+  // burst) with a sentence for the caller, or
   // unavailable when a shared limiter cannot be reached (answered 503, DESIGN.md §10).
   resolver::Status status;
   std::int64_t retry_after_s = 0;  // when rejected: seconds until the request could pass

@@ -39,8 +39,8 @@ struct RateCounters {
 // budget, budget_fresh is 0 or budget_used + budget_fresh <= distinct_per_day: the backend then
 // takes `cost` tokens and charges the fresh identifiers at now; otherwise it charges nothing.
 // Rejections, first match wins:
-// - rate_limited when cost > burst (can never pass; the message says to split the batch),
-//   Retry-After the time to a full bucket;
+// - payload_too_large (413) when cost > burst (can never pass; the message names the largest
+//   batch and says to split it), no Retry-After, the bucket's headers;
 // - quota_exceeded when budget_fresh > distinct_per_day (can never pass; split over days),
 //   Retry-After kDistinctWindowS;
 // - quota_exceeded when the fresh identifiers do not fit (repeats always do, even over a limit

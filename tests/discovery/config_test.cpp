@@ -89,6 +89,37 @@ TEST_CASE("config: bad files are invalid_request with the key named") {
   CHECK(discovery::load_config("/nonexistent/config.json").status().code() == resolver::Code::invalid_request);
 }
 
+TEST_CASE("config: a key given twice in one object is an error naming it, never the last one silently") {
+  // JSON parsers keep the last of two equal keys: "client": {"burst": 3} would be lost without a
+  // word, and a client could send batches of 400 where the operator meant 3.
+  struct Case { const char* text; const char* key; };
+  const Case cases[] = {
+      {R"({"rate_limits": {"client": {"burst": 3}}, "rate_limits": {"enabled": true}})", "rate_limits"},
+      {R"({"rate_limits": {"client": {"burst": 3}, "client": {"rate": 5}}})", "rate_limits.client"},
+      {R"({"rate_limits": {"client": {"burst": 3, "burst": 400}}})", "rate_limits.client.burst"},
+      {R"({"threads": 2, "max_batch": 10, "threads": 4})", "threads"},
+      {R"({"store": {"pool_size": 4}, "web": {"enabled": true, "enabled": false}})", "web.enabled"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = discovery::parse_config(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == resolver::Code::invalid_request);
+    CHECK(r.status().message() == std::string("config key \"") + c.key +
+                                      "\" is given twice, and only the last would count; merge them into one.");
+  }
+  // The same key in different objects is no duplicate.
+  auto ok = discovery::parse_config(
+      R"({"rate_limits": {"anonymous": {"burst": 5}, "client": {"burst": 3}}, "web": {"enabled": true}})");
+  REQUIRE(ok.ok());
+  CHECK(ok->rate_limits.client.burst == 3);
+  CHECK(ok->rate_limits.anonymous.burst == 5);
+  // Invalid JSON is still reported as such, even with a duplicate before the mistake.
+  auto broken = discovery::parse_config(R"({"threads": 2, "threads": 3,})");
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.status().message().rfind("The config file is not valid JSON at ", 0) == 0);
+}
+
 TEST_CASE("config: invalid JSON names the line and column of the mistake") {
   struct Case { const char* text; const char* says; };
   const Case cases[] = {

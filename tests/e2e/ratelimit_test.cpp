@@ -1,6 +1,7 @@
 // End-to-end tests of the rate limiter in the real discoveryd (DESIGN.md §7, issue 5): anonymous
-// bursts get 429 with the headers, a second source address has its own bucket, a client token's
-// distinct budget is enforced while repeats pass, and budgets hold across a restart.
+// bursts get 429 with the headers, a second source address has its own bucket, a batch over the
+// burst of its caller's role (anonymous or client token) is 413, a client token's distinct budget
+// is enforced while repeats pass, and budgets hold across a restart.
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -50,6 +51,58 @@ TEST_CASE("issue 14: an anonymous batch over the burst is 413 naming the largest
   auto fits = c->Post("/v1/lookup", batch(0, 5), "application/json");
   REQUIRE(fits);
   CHECK(fits->status == 200);
+}
+
+TEST_CASE("ratelimit: a client token's batch over its role's burst is 413 naming the largest batch") {
+  // Only the client's burst is set: its rate (200) and budget keep their defaults, and the
+  // anonymous role keeps its burst of 40, so a 9-identifier batch is refused only if the limiter
+  // applies the client role's own burst to a caller with a client token.
+  test::DemoIndex demo;
+  test::Server server(demo.db, demo.config(R"({"rate_limits": {"client": {"burst": 3}}})"));
+  auto c = test::client_for(server);
+  auto auth = test::bearer(demo.client);
+  auto meta = json::parse(c->Get("/.well-known/mimi-discovery")->body);
+  CHECK(meta["rate_limits"]["client"]["burst"] == 3);
+  CHECK(meta["rate_limits"]["client"]["max_batch"] == 3);
+  CHECK(meta["rate_limits"]["anonymous"]["burst"] == 40);
+
+  auto r = c->Post("/v1/lookup", auth, batch(0, 9), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(code_of(r) == "payload_too_large");
+  CHECK(json::parse(r->body)["error"]["message"] ==
+        "A batch of 9 identifiers can never pass: this caller may send at most 3 identifiers at once (its burst); "
+        "split it into batches of at most 3.");
+  CHECK_FALSE(r->has_header("Retry-After"));
+  CHECK(r->get_header_value("RateLimit-Limit") == "3");
+  CHECK(r->get_header_value("RateLimit-Remaining") == "3");  // a rejected request consumes nothing
+
+  auto fits = c->Post("/v1/lookup", auth, batch(0, 3), "application/json");
+  REQUIRE(fits);
+  CHECK(fits->status == 200);
+  CHECK(json::parse(fits->body)["results"].size() == 3);
+  CHECK(fits->get_header_value("RateLimit-Limit") == "3");
+
+  // The same batch without the token is the anonymous role's: under its burst of 40.
+  CHECK(c->Post("/v1/lookup", batch(0, 9), "application/json")->status == 200);
+  auto m = c->Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->body.find("discovery_rate_limited_total{role=\"client\",code=\"payload_too_large\"} 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("ratelimit: a config giving rate_limits twice stops the start instead of dropping the client's burst") {
+  // JSON keeps the last of two equal keys: the first "rate_limits" (the client's burst of 3) would
+  // be lost without a word and a client token could send 400 identifiers at once.
+  test::DemoIndex demo;
+  auto config = demo.config(R"({"rate_limits": {"client": {"burst": 3}}, "max_batch": 500,
+    "rate_limits": {"enabled": true}})");
+  test::RunResult r = test::run({test::bin("discoveryd"), "--db", demo.db, "--listen", "127.0.0.1:0",
+                                 config[0], config[1]});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("listening on") == std::string::npos);
+  CHECK(r.err.find("config key \"rate_limits\" is given twice, and only the last would count; merge them into one.") !=
+        std::string::npos);
 }
 
 TEST_CASE("ratelimit: an anonymous burst gets 429 with Retry-After and RateLimit headers") {
