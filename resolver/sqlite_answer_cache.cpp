@@ -73,15 +73,17 @@ std::optional<SqliteAnswerCache::Stamp> SqliteAnswerCache::stamp() const {
 
 std::optional<LocalAnswer> SqliteAnswerCache::get(const std::string& identifier, const Stamp& stamp,
                                                   UnixTime now) {
-  auto entry = entries_.get(identifier);
-  if (!entry || entry->stamp != stamp || now < entry->read_at || now >= entry->valid_until) return std::nullopt;
+  auto found = entries_.get(identifier);
+  if (!found) return std::nullopt;
+  const Entry& entry = **found;
+  if (entry.stamp != stamp || now < entry.read_at || now >= entry.valid_until) return std::nullopt;
   hits_.fetch_add(1, std::memory_order_relaxed);
-  return std::move(entry->answer);
+  return entry.answer;
 }
 
 void SqliteAnswerCache::put(const std::string& identifier, const Stamp& stamp, UnixTime now,
                             const LocalAnswer& answer) {
-  entries_.put(identifier, Entry{stamp, now, valid_until(answer), answer});
+  entries_.put(identifier, std::make_shared<const Entry>(Entry{stamp, now, valid_until(answer), answer}));
 }
 
 }  // namespace resolver

@@ -66,7 +66,7 @@ class SqliteAnswerCache {
 
   std::unique_ptr<SqliteConnection> conn_;  // keeps the wal-index mapped; never used for reads
   const volatile std::uint64_t* header_;    // two copies of the 48-byte header
-  ShardedLru<Entry> entries_;
+  ShardedLru<std::shared_ptr<const Entry>> entries_;  // a hit copies a pointer under the shard's lock
   std::atomic<std::uint64_t> hits_{0};
 };
 
