@@ -140,8 +140,8 @@ Status add_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppe
 Status copy_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
                           std::span<const std::string> identifiers) {
   if (peppers.empty() || identifiers.empty()) return Status::Ok();
-  // COPY, as a rotation writes: half the time of add_matrix_hashes's INSERT ... ON CONFLICT for
-  // 1,000,000 new identifiers (docs/PERFORMANCE.md). A row that exists already makes COPY fail
+  // COPY, as a rotation writes: a third of the server time of add_matrix_hashes's INSERT ... ON
+  // CONFLICT for 1,000,000 new identifiers (docs/PERFORMANCE.md). A row that exists makes COPY fail
   // (a concurrent write of the same identifier committed it, waited for as INSERT would): then
   // the savepoint undoes the COPY and add_matrix_hashes skips that row, as it always did.
   if (Status s = c.exec("SAVEPOINT copy_matrix_hashes", "storing address hashes"); !s.ok()) return s;
