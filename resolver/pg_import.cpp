@@ -12,10 +12,6 @@
 namespace resolver {
 namespace {
 
-// COPY text is sent in pieces of about this size: large enough that round trips do not count,
-// small enough to bound the session's memory.
-constexpr std::size_t kCopyPieceBytes = std::size_t{4} << 20;
-
 // An import of at least this many rows refreshes the planner's statistics before it commits
 // (ANALYZE samples 30,000 rows: about a tenth of a second).
 constexpr std::int64_t kAnalyzeAfterRows = 10000;
@@ -132,6 +128,7 @@ class PgImportSession final : public ImportSession {
     std::uint32_t generation = 0;  // opt-outs of this identifier in the session so far
     std::uint32_t live = 0;        // its mappings that exist now (in the index or put since)
     bool touched = false;          // put in this session, and in touched_
+    bool indexed = false;          // it had mappings when load() read it
   };
 
   // Remembers a tel: or mailto: identifier this session writes, for merge_hashes().
@@ -142,17 +139,22 @@ class PgImportSession final : public ImportSession {
   }
 
   // Keeps the address hashes (DESIGN.md §11) in the import's transaction: added for the
-  // identifiers written that have mappings now, removed for those left without any.
+  // identifiers written that have mappings now, removed for those left without any. Those that
+  // had no mapping before have no hashes either (but for a concurrent write): they are COPYed.
   Status merge_hashes(PgConnection& c) {
     if (touched_.empty()) return Status::Ok();
     auto peppers = lock_hashed_peppers(c);
     if (!peppers) return peppers.status();
+    std::vector<std::string> fresh;
     std::vector<std::string> mapped;
     std::vector<std::string> unmapped;
-    for (std::string& identifier : touched_)
-      (identifiers_.at(hash_of(identifier)).live > 0 ? mapped : unmapped).push_back(std::move(identifier));
+    for (std::string& identifier : touched_) {
+      const IdentifierState& id = identifiers_.at(hash_of(identifier));
+      (id.live == 0 ? unmapped : id.indexed ? mapped : fresh).push_back(std::move(identifier));
+    }
     if (Status s = drop_matrix_hashes_if_unmapped(c, *peppers, unmapped); !s.ok()) return s;
-    return add_matrix_hashes(c, *peppers, mapped);
+    if (Status s = add_matrix_hashes(c, *peppers, mapped); !s.ok()) return s;
+    return copy_matrix_hashes(c, *peppers, fresh);
   }
 
   static Status committed() {
@@ -169,7 +171,9 @@ class PgImportSession final : public ImportSession {
     if (!r) return r.status();
     for (int row = 0; row < r->rows(); ++row) {
       keys_.emplace(key_hash(r->text(row, 0), r->text(row, 1), r->text(row, 2)), 0);
-      ++identifiers_[hash_of(r->text(row, 0))].live;
+      IdentifierState& id = identifiers_[hash_of(r->text(row, 0))];
+      ++id.live;
+      id.indexed = true;
     }
     return Status::Ok();
   }

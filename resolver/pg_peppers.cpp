@@ -11,14 +11,13 @@ namespace {
 
 // Identifiers per statement when hashes are written or removed for many (an import).
 constexpr std::size_t kHashChunk = 5000;
-// COPY text is sent in pieces of about this size.
-constexpr std::size_t kCopyPieceBytes = std::size_t{4} << 20;
 // Rows per FETCH of the rotation's cursor.
 constexpr int kRotationFetch = 20000;
 
 constexpr const char* kInsertHashes =
     "INSERT INTO matrix_hashes (pepper_id, hash, identifier) SELECT * FROM"
     " unnest($1::bigint[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING";
+constexpr const char* kCopyHashes = "COPY matrix_hashes (pepper_id, hash, identifier) FROM STDIN";
 constexpr const char* kDeleteUnmappedHashes =
     "DELETE FROM matrix_hashes AS h USING unnest($1::bigint[], $2::text[], $3::text[])"
     " AS d(pepper_id, hash, identifier) WHERE h.pepper_id = d.pepper_id AND h.hash = d.hash"
@@ -69,6 +68,28 @@ Status for_hash_chunks(PgConnection& c, const char* sql, const std::vector<Hashe
   return Status::Ok();
 }
 
+// Sends the rows (pepper_id, hash, identifier) of `sorted` (hashes of `identifiers` under the
+// pepper `pepper_id`) with `copy`, a COPY of those three columns FROM STDIN, in hash order.
+Status copy_hash_rows(PgConnection& c, const std::string& copy, std::int64_t pepper_id,
+                      const std::vector<HashedAddress>& sorted, std::span<const std::string> identifiers) {
+  const std::string id = std::to_string(pepper_id);
+  std::string rows;
+  for (const HashedAddress& h : sorted) {
+    rows += id;
+    rows.push_back('\t');
+    rows += h.view();
+    rows.push_back('\t');
+    append_copy_field(rows, identifiers[h.identifier]);
+    rows.push_back('\n');
+    if (rows.size() >= kCopyPieceBytes) {
+      if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
+      rows.clear();
+    }
+  }
+  if (rows.empty()) return Status::Ok();
+  return c.copy_in(copy, rows, "storing address hashes");
+}
+
 }  // namespace
 
 void append_copy_field(std::string& out, std::string_view field) {
@@ -116,6 +137,26 @@ Status add_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppe
   return Status::Ok();
 }
 
+Status copy_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
+                          std::span<const std::string> identifiers) {
+  if (peppers.empty() || identifiers.empty()) return Status::Ok();
+  // COPY, as a rotation writes: a third of the server time of add_matrix_hashes's INSERT ... ON
+  // CONFLICT for 1,000,000 new identifiers (docs/PERFORMANCE.md). A row that exists makes COPY fail
+  // (a concurrent write of the same identifier committed it, waited for as INSERT would): then
+  // the savepoint undoes the COPY and add_matrix_hashes skips that row, as it always did.
+  if (Status s = c.exec("SAVEPOINT copy_matrix_hashes", "storing address hashes"); !s.ok()) return s;
+  Status copied = Status::Ok();
+  for (const HashedPepper& p : peppers) {
+    copied = copy_hash_rows(c, kCopyHashes, p.id, sorted_hashes(identifiers, p.value), identifiers);
+    if (!copied.ok()) break;
+  }
+  if (copied.ok()) return c.exec("RELEASE SAVEPOINT copy_matrix_hashes", "storing address hashes");
+  if (copied.code() != Code::already_exists) return copied;
+  if (Status s = c.exec("ROLLBACK TO SAVEPOINT copy_matrix_hashes", "storing address hashes"); !s.ok())
+    return s;
+  return add_matrix_hashes(c, peppers, identifiers);
+}
+
 Status drop_matrix_hashes_if_unmapped(PgConnection& c, const std::vector<HashedPepper>& peppers,
                                       std::span<const std::string> identifiers) {
   return for_hash_chunks(c, kDeleteUnmappedHashes, peppers, identifiers, "removing address hashes");
@@ -144,7 +185,6 @@ Result<bool> PgStore::rotate_pepper(UnixTime now, UnixTime due) {
   auto added = c.run_once("INSERT INTO matrix_peppers (pepper, created_at) VALUES ($1, $2) RETURNING id",
                           {*pepper, now}, "adding a pepper");
   if (!added) return added.status();
-  const std::string id = std::to_string(added->integer(0, 0));
   if (Status s = c.exec(kRotationCursor, "reading the identifiers to hash"); !s.ok()) return s;
   const std::string fetch = "FETCH " + std::to_string(kRotationFetch) + " FROM pepper_identifiers";
   std::vector<std::string> identifiers;
@@ -155,23 +195,10 @@ Result<bool> PgStore::rotate_pepper(UnixTime now, UnixTime due) {
     if (r->rows() < kRotationFetch) break;
   }
   // In hash order, so that the primary key's index is appended to rather than split at random.
-  const std::string copy = "COPY matrix_hashes (pepper_id, hash, identifier) FROM STDIN";
-  std::string rows;
-  for (const HashedAddress& h : sorted_hashes(identifiers, *pepper)) {
-    rows += id;
-    rows.push_back('\t');
-    rows += h.view();
-    rows.push_back('\t');
-    append_copy_field(rows, identifiers[h.identifier]);
-    rows.push_back('\n');
-    if (rows.size() >= kCopyPieceBytes) {
-      if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
-      rows.clear();
-    }
-  }
-  if (!rows.empty()) {
-    if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
-  }
+  if (Status s = copy_hash_rows(c, kCopyHashes, added->integer(0, 0), sorted_hashes(identifiers, *pepper),
+                                identifiers);
+      !s.ok())
+    return s;
   if (Status s = c.exec("COMMIT", "committing a pepper rotation"); !s.ok()) return s;
   return true;
 }

@@ -1,6 +1,7 @@
 // Helpers shared by the PgStore translation units; not part of the public interface.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
@@ -40,6 +41,10 @@ Result<T> in_transaction(PgConnection& c, std::string_view what,
 // A PostgreSQL text[] literal of `items` (for "= ANY($1::text[])").
 std::string text_array(std::span<const std::string> items);
 
+// COPY text is sent in pieces of about this size: large enough that round trips do not count,
+// small enough to bound the session's memory.
+inline constexpr std::size_t kCopyPieceBytes = std::size_t{4} << 20;
+
 // Appends `field` to COPY text, escaped (PostgreSQL COPY "Text Format").
 void append_copy_field(std::string& out, std::string_view field);
 
@@ -50,6 +55,11 @@ Result<std::vector<HashedPepper>> lock_hashed_peppers(PgConnection& c);
 // Stores the hashes of the addresses of `identifiers` (each with a mapping) under `peppers`.
 Status add_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
                          std::span<const std::string> identifiers);
+// The same for identifiers that had no mapping when this transaction read the index (an
+// import's new ones, usually without hashes): COPY, and add_matrix_hashes if a hash exists.
+// REQUIRES: inside a transaction.
+Status copy_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& peppers,
+                          std::span<const std::string> identifiers);
 // Removes the hashes of those of `identifiers` that have no mapping left.
 Status drop_matrix_hashes_if_unmapped(PgConnection& c, const std::vector<HashedPepper>& peppers,
                                       std::span<const std::string> identifiers);

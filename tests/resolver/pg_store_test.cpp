@@ -1,7 +1,9 @@
 // Tests for resolver/pg_store.hpp beyond the Store conformance suite: a database without an
-// index, a newer schema, the pool's bound, losing PostgreSQL and getting it back, and values
-// that need escaping in arrays and COPY text. On a real PostgreSQL (tests/support/).
+// index, a newer schema, the pool's bound, losing PostgreSQL and getting it back, values that
+// need escaping in arrays and COPY text, and an import's hashes meeting a concurrent write's.
+// On a real PostgreSQL (tests/support/).
 #include "resolver/pg_store.hpp"
+#include "resolver/pepper.hpp"
 #include "schema/embedded.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +12,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -133,6 +136,26 @@ TEST_CASE("PgStore: an import's counts follow the index when expect() announced 
   CHECK(stats.mappings == 3);
   CHECK(stats.optouts == 1);
   CHECK(store->lookup(ids, 0)->at(1).opted_out);
+}
+
+TEST_CASE("PgStore: an import's new identifier whose hash a concurrent write stored meanwhile still imports") {
+  const auto store = open_new(test::PostgresServer::shared().create_database());
+  REQUIRE(*store->rotate_pepper(100, std::numeric_limits<UnixTime>::min()));
+  const std::string pepper = store->peppers()->front().value;
+  auto session = store->begin_import();
+  REQUIRE(session.ok());
+  const std::vector<std::string> ids = {"tel:+15550001", "tel:+15550002", "mailto:c@example.com"};
+  REQUIRE((*session)->expect(ids).ok());  // none has a mapping yet
+  // Another connection writes one of them, with its hash, before the import commits: the
+  // import's COPY of the new identifiers' hashes meets that row and must not fail.
+  REQUIRE(*store->upsert_mappings({test::mapping("tel:+15550002", "b.example", "w")}) == 1);
+  for (const std::string& id : ids) REQUIRE((*session)->put_mapping(test::mapping(id, "a.example", "u")).ok());
+  REQUIRE((*session)->commit().ok());
+  const std::vector<std::string> hashes = {matrix_hash("15550001", "msisdn", pepper),
+                                           matrix_hash("15550002", "msisdn", pepper),
+                                           matrix_hash("c@example.com", "email", pepper)};
+  CHECK(*store->identifiers_by_hash(pepper, hashes) == ids);
+  CHECK(store->stats()->mappings == 4);
 }
 
 TEST_CASE("PgStore: the pool never opens more than pool_size connections") {

@@ -150,6 +150,35 @@ TEST_CASE_TEMPLATE("store: an import keeps the hashes when it commits, and only 
   CHECK(find(*store, p, "alice@example.com", "email").empty());
 }
 
+TEST_CASE_TEMPLATE("store: an import keeps the hashes of new and indexed identifiers under every pepper", F,
+                   MIMI_STORES) {
+  F factory;
+  const auto store = factory.make();
+  const std::string kOther = "mailto:bob@example.com";
+  REQUIRE(*store->upsert_mappings({mapping(kEmail, "a.example", "u"), mapping(kOther, "a.example", "b")}) == 2);
+  REQUIRE(*store->rotate_pepper(100, kFirstOnly));
+  const std::string old = current(*store);
+  REQUIRE(*store->rotate_pepper(200, 200));
+  const std::string now = current(*store);
+  auto session = store->begin_import();
+  REQUIRE(session.ok());
+  REQUIRE((*session)->expect(std::vector<std::string>{kEmail, kOther, kPhone, kIdn}).ok());
+  REQUIRE((*session)->put_mapping(mapping(kEmail, "b.example", "v")).ok());  // indexed, a second provider
+  REQUIRE((*session)->put_optout(kOther, 210).ok());                          // indexed, opted out ...
+  REQUIRE((*session)->put_mapping(mapping(kOther, "a.example", "b")).ok());   // ... and put again
+  REQUIRE((*session)->put_mapping(mapping(kPhone, "a.example", "u")).ok());   // new
+  REQUIRE((*session)->put_mapping(mapping(kIdn, "a.example", "j")).ok());     // new, two addresses
+  REQUIRE((*session)->commit().ok());
+  for (const std::string& p : {old, now}) {
+    CAPTURE(p);
+    CHECK(find(*store, p, "alice@example.com", "email") == kEmail);
+    CHECK(find(*store, p, "bob@example.com", "email") == kOther);  // mapped again after its opt-out
+    CHECK(find(*store, p, "14155552671", "msisdn") == kPhone);
+    CHECK(find(*store, p, "j\xc3\xb6rg@xn--bcher-kva.example", "email") == kIdn);
+    CHECK(find(*store, p, "j\xc3\xb6rg@b\xc3\xbc" "cher.example", "email") == kIdn);
+  }
+}
+
 TEST_CASE_TEMPLATE("store: a retired pepper's hashes are dropped, its times kept", F, MIMI_STORES) {
   F factory;
   const auto store = factory.make();
