@@ -68,9 +68,9 @@ Status for_hash_chunks(PgConnection& c, const char* sql, const std::vector<Hashe
   return Status::Ok();
 }
 
-// Sends the rows (pepper_id, hash, identifier) of `sorted` (hashes of `identifiers` under the
-// pepper `pepper_id`) with `copy`, a COPY of those three columns FROM STDIN, in hash order.
-Status copy_hash_rows(PgConnection& c, const std::string& copy, std::int64_t pepper_id,
+// COPYs the rows (pepper_id, hash, identifier) of `sorted` (hashes of `identifiers` under the
+// pepper `pepper_id`) into matrix_hashes, in hash order.
+Status copy_hash_rows(PgConnection& c, std::int64_t pepper_id,
                       const std::vector<HashedAddress>& sorted, std::span<const std::string> identifiers) {
   const std::string id = std::to_string(pepper_id);
   std::string rows;
@@ -82,12 +82,12 @@ Status copy_hash_rows(PgConnection& c, const std::string& copy, std::int64_t pep
     append_copy_field(rows, identifiers[h.identifier]);
     rows.push_back('\n');
     if (rows.size() >= kCopyPieceBytes) {
-      if (Status s = c.copy_in(copy, rows, "storing address hashes"); !s.ok()) return s;
+      if (Status s = c.copy_in(kCopyHashes, rows, "storing address hashes"); !s.ok()) return s;
       rows.clear();
     }
   }
   if (rows.empty()) return Status::Ok();
-  return c.copy_in(copy, rows, "storing address hashes");
+  return c.copy_in(kCopyHashes, rows, "storing address hashes");
 }
 
 }  // namespace
@@ -147,7 +147,7 @@ Status copy_matrix_hashes(PgConnection& c, const std::vector<HashedPepper>& pepp
   if (Status s = c.exec("SAVEPOINT copy_matrix_hashes", "storing address hashes"); !s.ok()) return s;
   Status copied = Status::Ok();
   for (const HashedPepper& p : peppers) {
-    copied = copy_hash_rows(c, kCopyHashes, p.id, sorted_hashes(identifiers, p.value), identifiers);
+    copied = copy_hash_rows(c, p.id, sorted_hashes(identifiers, p.value), identifiers);
     if (!copied.ok()) break;
   }
   if (copied.ok()) return c.exec("RELEASE SAVEPOINT copy_matrix_hashes", "storing address hashes");
@@ -195,7 +195,7 @@ Result<bool> PgStore::rotate_pepper(UnixTime now, UnixTime due) {
     if (r->rows() < kRotationFetch) break;
   }
   // In hash order, so that the primary key's index is appended to rather than split at random.
-  if (Status s = copy_hash_rows(c, kCopyHashes, added->integer(0, 0), sorted_hashes(identifiers, *pepper),
+  if (Status s = copy_hash_rows(c, added->integer(0, 0), sorted_hashes(identifiers, *pepper),
                                 identifiers);
       !s.ok())
     return s;

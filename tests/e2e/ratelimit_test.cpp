@@ -26,6 +26,20 @@ std::string batch(int from, int to) {
   return json{{"identifiers", ids}}.dump();
 }
 
+// Checks that `r` is the 413 of a batch of `size` identifiers over a burst of `burst`: the
+// message names the largest batch, no Retry-After (a client honouring it would retry forever).
+void check_batch_over_burst(const httplib::Result& r, int size, int burst) {
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(code_of(r) == "payload_too_large");
+  CHECK(json::parse(r->body)["error"]["message"] ==
+        "A batch of " + std::to_string(size) + " identifiers can never pass: this caller may send at most " +
+            std::to_string(burst) + " identifiers at once (its burst); split it into batches of at most " +
+            std::to_string(burst) + ".");
+  CHECK_FALSE(r->has_header("Retry-After"));
+  CHECK(r->get_header_value("RateLimit-Limit") == std::to_string(burst));
+}
+
 }  // namespace
 
 TEST_CASE("issue 14: an anonymous batch over the burst is 413 naming the largest batch, and the limits are advertised") {
@@ -40,14 +54,7 @@ TEST_CASE("issue 14: an anonymous batch over the burst is 413 naming the largest
   // A batch of 6 can never pass under a burst of 5: 413, no Retry-After (a client honouring it
   // would retry forever), and nothing charged.
   auto r = c->Post("/v1/lookup", batch(0, 6), "application/json");
-  REQUIRE(r);
-  CHECK(r->status == 413);
-  CHECK(code_of(r) == "payload_too_large");
-  CHECK(json::parse(r->body)["error"]["message"] ==
-        "A batch of 6 identifiers can never pass: this caller may send at most 5 identifiers at once (its burst); "
-        "split it into batches of at most 5.");
-  CHECK_FALSE(r->has_header("Retry-After"));
-  CHECK(r->get_header_value("RateLimit-Limit") == "5");
+  check_batch_over_burst(r, 6, 5);
   auto fits = c->Post("/v1/lookup", batch(0, 5), "application/json");
   REQUIRE(fits);
   CHECK(fits->status == 200);
@@ -67,14 +74,7 @@ TEST_CASE("ratelimit: a client token's batch over its role's burst is 413 naming
   CHECK(meta["rate_limits"]["anonymous"]["burst"] == 40);
 
   auto r = c->Post("/v1/lookup", auth, batch(0, 9), "application/json");
-  REQUIRE(r);
-  CHECK(r->status == 413);
-  CHECK(code_of(r) == "payload_too_large");
-  CHECK(json::parse(r->body)["error"]["message"] ==
-        "A batch of 9 identifiers can never pass: this caller may send at most 3 identifiers at once (its burst); "
-        "split it into batches of at most 3.");
-  CHECK_FALSE(r->has_header("Retry-After"));
-  CHECK(r->get_header_value("RateLimit-Limit") == "3");
+  check_batch_over_burst(r, 9, 3);
   CHECK(r->get_header_value("RateLimit-Remaining") == "3");  // a rejected request consumes nothing
 
   auto fits = c->Post("/v1/lookup", auth, batch(0, 3), "application/json");
