@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The benchmark harness (issue 9): one command that builds a Release build into build-release/,
-# installs wrk and nginx when missing, makes the data sets in bench/out/ (kept and reused), runs
-# every scenario against a baseline measured in the same run and prints one table
+# The benchmark harness (issue 9): one command that builds the binaries it runs (in build/, the
+# README's set-up's optimised RelWithDebInfo build, so that it measures what the project's commands
+# build and run; BUILD_TYPE=Release builds -O3 into build-release/ instead), installs wrk and nginx
+# when missing, makes the data sets in bench/out/ (kept and reused), runs every scenario against a
+# baseline measured in the same run and prints one table
 # (scenario | ours | baseline | ratio | target | pass/fail), also written to
 # bench/out/results.md; the details of each step go to bench/out/run.log. docs/PERFORMANCE.md says
 # what each scenario measures.
 # Usage: bench/run.sh   (env: RUNS=5 alternating wrk runs of SECS=5 s, CONNS=32 connections;
 #   BATCH_CONNS=4 connections for the batch scenarios; IMPORT_RUNS=3 runs of the import;
 #   FED_N=200 lookups a mode and round of the federation benchmark; LARGE=10000000 rows of the
-#   large index of the scale scenario)
+#   large index of the scale scenario; BUILD_TYPE=RelWithDebInfo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T_START=$(date +%s.%N)
 RUNS=${RUNS:-5} SECS=${SECS:-5} CONNS=${CONNS:-32} BATCH_CONNS=${BATCH_CONNS:-4}
 IMPORT_RUNS=${IMPORT_RUNS:-3} FED_N=${FED_N:-200}
 INDEX=1000000 SMALL=100000 LARGE=${LARGE:-10000000} WS=10000 BATCH=1000
-export BUILD=build-release
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
+if [[ $BUILD_TYPE == RelWithDebInfo ]]; then export BUILD=build; else export BUILD=build-$(tr 'A-Z' 'a-z' <<<"$BUILD_TYPE"); fi
 ROOT=$PWD OUT=$PWD/bench/out/run
 source bench/lib.sh
 rm -rf "$OUT"
@@ -74,7 +77,7 @@ JSON
 build() {
   need wrk nginx
   export CCACHE_BASEDIR=$ROOT  # relative paths in ccache keys, as scripts/setup.sh: clones share the cache
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log"
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >"$OUT/build.log"
   cmake --build "$BUILD" -j2 --target discoveryd discoveryctl import_floor delay_proxy lookup_latency \
     >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 }
@@ -258,7 +261,7 @@ pg_scenario() {
     "$(verdict "$import" "<=" 1.5)"
 }
 
-timed "build (Release)" build
+timed "build ($BUILD_TYPE, $BUILD/)" build
 if [[ -s bench/out/rows_$LARGE.ok && -s bench/out/index_$LARGE.db.ok ]]; then
   say "the $(fmt "$LARGE")-row set ($(cat "bench/out/rows_$LARGE.ok")) and index ($(cat "bench/out/index_$LARGE.db.ok")) of an earlier run are there: reused if still whole"
 fi

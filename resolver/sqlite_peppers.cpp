@@ -74,6 +74,18 @@ Status add_matrix_hashes(SqliteConnection& c, const std::vector<HashedPepper>& p
   return Status::Ok();
 }
 
+Status add_matrix_hashes_in_order(SqliteConnection& c, const HashedPepper& pepper,
+                                  std::span<const std::string> identifiers) {
+  if (identifiers.empty()) return Status::Ok();
+  auto insert = c.prepare(kInsertHash);
+  if (!insert) return insert.status();
+  for (const HashedAddress& h : sorted_hashes(identifiers, pepper.value)) {
+    auto r = insert->bind(1, pepper.id).bind(2, h.view()).bind(3, identifiers[h.identifier]).run("storing an address hash");
+    if (!r) return r.status();
+  }
+  return Status::Ok();
+}
+
 Status drop_matrix_hashes_if_unmapped(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
                                       const std::string& identifier) {
   if (peppers.empty() || !has_matrix_addresses(identifier)) return Status::Ok();
@@ -129,12 +141,7 @@ Result<bool> SqliteStore::rotate_pepper(UnixTime now, UnixTime due) {
         identifiers.emplace_back(scan->text(0));
       }
     }
-    auto insert = c.prepare(kInsertHash);
-    if (!insert) return insert.status();
-    for (const HashedAddress& h : sorted_hashes(identifiers, *pepper)) {
-      auto r = insert->bind(1, id).bind(2, h.view()).bind(3, identifiers[h.identifier]).run("storing an address hash");
-      if (!r) return r.status();
-    }
+    if (Status s = add_matrix_hashes_in_order(c, {id, *pepper}, identifiers); !s.ok()) return s;
     return true;
   });
 }

@@ -1,6 +1,7 @@
 // Helpers shared by the SqliteStore translation units; not part of the public interface.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,11 @@ Result<std::vector<HashedPepper>> hashed_peppers(SqliteConnection& c);
 // Stores the hashes of `identifier`'s addresses under each of `peppers` (none for a handle).
 Status add_matrix_hashes(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
                          const std::string& identifier);
+// Stores the hashes of every address of `identifiers` under `pepper`, in hash order: one pass
+// along matrix_hashes' primary key instead of an insert at a random place per hash, which reads a
+// page per row once the table outgrows the page cache. A hash already stored is kept.
+Status add_matrix_hashes_in_order(SqliteConnection& c, const HashedPepper& pepper,
+                                  std::span<const std::string> identifiers);
 // Removes them when `identifier` has no mapping left.
 Status drop_matrix_hashes_if_unmapped(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
                                       const std::string& identifier);
