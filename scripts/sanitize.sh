@@ -16,9 +16,10 @@ cd "$(dirname "$0")/.."
 source scripts/sanitizer_builds.sh
 JOBS=${JOBS:-2}
 # The tests ThreadSanitizer runs: every test whose name says it is about threads, servers, peers,
-# the rate limiters (in process and in Redis) or PostgreSQL (PgStore's connection pool, and nodes
-# sharing one index: "PostgreSQL:" and "several nodes:").
-TSAN_TESTS='server|federation|federated|limiter|Limiter|ratelimit|shared limits|trusted_proxies|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache|threads|pool|PgStore:|PostgreSQL:|several nodes'
+# the rate limiters (in process and in Redis), PostgreSQL (PgStore's connection pool, and nodes
+# sharing one index: "PostgreSQL:" and "several nodes:") or private lookups (the refresh thread,
+# the refresh lease, the routes on a real discoveryd).
+TSAN_TESTS='server|federation|federated|limiter|Limiter|ratelimit|shared limits|trusted_proxies|worker|concurren|import|load|slow|peer|drain|SIGTERM|cache|threads|pool|PgStore:|PostgreSQL:|several nodes|private'
 
 # run_ctest BUILD-DIR asan|tsan CTEST-ARGS...: ctest with every sanitizer report written to a file
 # (so that one from a server a test started is seen too); fails when a test fails or any process
