@@ -28,15 +28,6 @@ constexpr const char* kByHash =
     " ON h.pepper_id = (SELECT id FROM matrix_peppers WHERE pepper = ?2 AND hashed = 1)"
     " AND h.hash = q.value";
 
-Status insert_hashes(Statement& insert, std::int64_t pepper_id, const std::string& pepper,
-                     const std::string& identifier) {
-  for (const std::string& hash : matrix_hashes(identifier, pepper)) {
-    auto r = insert.bind(1, pepper_id).bind(2, hash).bind(3, identifier).run("storing an address hash");
-    if (!r) return r.status();
-  }
-  return Status::Ok();
-}
-
 // Runs `write` in a write transaction of its own (no revision: peppers are not mappings).
 template <typename T>
 Result<T> in_pepper_transaction(SqliteConnection& c, const std::function<Result<T>(SqliteConnection&)>& write) {
@@ -67,10 +58,8 @@ Result<std::vector<HashedPepper>> hashed_peppers(SqliteConnection& c) {
 Status add_matrix_hashes(SqliteConnection& c, const std::vector<HashedPepper>& peppers,
                          const std::string& identifier) {
   if (peppers.empty() || !has_matrix_addresses(identifier)) return Status::Ok();
-  auto insert = c.prepare(kInsertHash);
-  if (!insert) return insert.status();
   for (const HashedPepper& p : peppers)
-    if (Status s = insert_hashes(*insert, p.id, p.value, identifier); !s.ok()) return s;
+    if (Status s = add_matrix_hashes_in_order(c, p, {&identifier, 1}); !s.ok()) return s;
   return Status::Ok();
 }
 
